@@ -1,0 +1,1 @@
+"""Signals → incidents → notifications: lifecycle, muting, notify policy, channels, runbooks, summaries."""

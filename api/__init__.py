@@ -1,0 +1,1 @@
+"""HTTP surface: the FastAPI app factory, routers by resource, auth, and the server-rendered pages."""

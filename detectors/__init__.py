@@ -1,0 +1,14 @@
+"""Pure, causal flame-up detection: bucket counts in, signals out.
+
+Steps (as in Salesforce Merlion): model (`baseline`, `volume`, `negativity`: expected value and an
+upper-tail p-value) → `calibration` (one z-like score, thresholds per sensitivity, severity) →
+`policy` (persistence, cool-down, one signal per event, escalation). `engine` runs them live
+(`detect_tick`) and over a whole series (`replay`); `csvio` reads series files and writes alert JSON.
+Imports nothing of the project's other packages.
+"""
+
+from detectors.engine import detect_tick, replay
+from detectors.state import DetectorState
+from detectors.types import BucketPoint, DetectorConfig, Signal, TickResult
+
+__all__ = ["BucketPoint", "DetectorConfig", "DetectorState", "Signal", "TickResult", "detect_tick", "replay"]

@@ -1,0 +1,180 @@
+"""Expected mention counts: a seasonal profile scaled to the recent level, or a recent robust rate.
+
+Seasonal mode (at least `MIN_LAGS` earlier days available): the profile is the median, over the same
+brand-local time of day on earlier days, of the window sum — days 1–7 back (daily shape) plus 14 and
+21 days back when the history reaches that far, so the same weekday carries three of nine votes
+(weekly shape). A median ignores a past spike as long as it sits on fewer than half the days. The
+profile is scaled by the level: observed ÷ profile over the day before the test window, so a brand that
+has grown (or faded) since last week is judged against its current level.
+
+Recent mode (a new brand, or a history shorter than a few days): the expected rate is the mean of the
+last four hourly counts before the test window with the largest dropped (robust to one burst); it needs
+three known hours. With less than that the model has no opinion (NaN) and nothing fires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from detectors.series import Frame, buckets, clamp, median_of_valid, prefix, window_sum
+
+DAILY_LAGS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 14, 21)
+MIN_LAGS = 3  # earlier days needed before the seasonal profile is used
+LEVEL_DAYS = 1.0  # the level is measured over this many days before the test window
+LEVEL_PSEUDO = 2.0  # pseudo-count per hour that keeps the level ratio near 1 on sparse series
+LEVEL_MIN_HOURS = 6
+GAP_EXPECTED = 10.0  # an empty hour where this many posts were expected is a collection gap
+RECENT_HOURS = 4
+RECENT_MIN_HOURS = 3
+MIN_EXPECTED_PER_HOUR = 0.05  # floor on the expected rate, so an empty past does not mean "impossible"
+LOOKBACK_MARGIN_DAYS = 4  # lags + level + dispersion window must fit in the history window
+
+
+def lag_days(history_days: int) -> tuple[int, ...]:
+    """The day lags the profile may use so that every input stays inside the history window."""
+    limit = history_days - LOOKBACK_MARGIN_DAYS
+    return tuple(j for j in DAILY_LAGS if j <= limit)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Precomputed per-bucket profile over a suffix of the frame, shared by all scales."""
+
+    frame: Frame
+    lags: tuple[int, ...]
+    csum_total: np.ndarray  # prefix sums of total over the whole frame
+    profile_start: int  # first position for which `profile1` is computed
+    profile1: np.ndarray  # per-bucket profile at positions profile_start.. (NaN = not seasonal yet)
+    csum_profile: np.ndarray  # prefix sums of profile1 with NaN as 0
+    csum_profile_n: np.ndarray  # prefix counts of positions where profile1 is defined
+
+    @classmethod
+    def build(cls, frame: Frame, lags: tuple[int, ...], profile_start: int) -> Baseline:
+        csum_total = prefix(frame.total)
+        start = max(0, profile_start)
+        pos = np.arange(start, frame.n, dtype=np.int64)
+        # kept as hour sums (exact half-integers) so that sums over it are exact whatever the start
+        profile1, matched = _profile(frame, csum_total, lags, pos, 1, scaled=False)
+        defined = ~np.isnan(profile1) & matched  # the level only uses hours with a same-type profile
+        return cls(
+            frame=frame,
+            lags=lags,
+            csum_total=csum_total,
+            profile_start=start,
+            profile1=profile1,
+            csum_profile=prefix(np.where(defined, profile1, 0.0)),
+            csum_profile_n=prefix(defined.astype(np.int64)),
+        )
+
+    def expected(self, pos: np.ndarray, width: int) -> np.ndarray:
+        """Expected window sum (width buckets ending at each position); NaN = not enough history."""
+        frame = self.frame
+        profile = seasonal_profile(frame, self.csum_total, self.lags, pos, width)
+        seasonal = profile * self._level(pos, width)
+        recent = recent_expected(frame, self.csum_total, pos, width)
+        out = np.where(np.isnan(profile), recent, seasonal)
+        floor = MIN_EXPECTED_PER_HOUR * width * frame.bucket_minutes / 60.0
+        return np.where(np.isnan(out), np.nan, np.maximum(out, floor))
+
+    def _level(self, pos: np.ndarray, width: int) -> np.ndarray:
+        """Median over the hours of the day before the test window of observed ÷ profile.
+
+        Hours without a complete profile are skipped, and so are empty hours where the profile expects
+        at least GAP_EXPECTED posts: that is a collection gap, not a quiet brand. Needs LEVEL_MIN_HOURS.
+        """
+        frame = self.frame
+        hour = buckets(60, frame.bucket_minutes)
+        span = profile_span(frame, 1)
+        n_hours = round(LEVEL_DAYS * 24)
+        ends = (pos - width)[:, None] - hour * np.arange(n_hours)[None, :]
+        observed, known = window_sum(self.csum_total, ends.ravel(), hour)
+        a = clamp(ends.ravel() - hour + 1 - self.profile_start, 0, self.profile1.shape[0])
+        b = clamp(ends.ravel() + 1 - self.profile_start, 0, self.profile1.shape[0])
+        expected = (self.csum_profile[b] - self.csum_profile[a]) / span
+        defined = (self.csum_profile_n[b] - self.csum_profile_n[a] == hour) & known
+        defined &= ends.ravel() - hour + 1 >= self.profile_start
+        gap = (observed == 0) & (expected >= GAP_EXPECTED)
+        ratio = (observed + LEVEL_PSEUDO) / (expected + LEVEL_PSEUDO)
+        ok = (defined & ~gap).reshape(ends.shape)
+        level = median_of_valid(ratio.reshape(ends.shape).T, ok.T, LEVEL_MIN_HOURS)
+        return np.where(np.isnan(level), 1.0, level)
+
+
+def seasonal_profile(
+    frame: Frame, csum_total: np.ndarray, lags: tuple[int, ...], pos: np.ndarray, width: int
+) -> np.ndarray:
+    """Median window sum at the same brand-local time on earlier days; NaN with < MIN_LAGS days.
+
+    Only days of the same type (weekday or weekend, brand-local) vote when at least MIN_LAGS of them
+    exist; until then all earlier days vote (`_profile` says which). Windows shorter than an hour are
+    read on earlier days as the surrounding hour scaled down, so a sparse brand's profile is not the
+    noise of one slot.
+    """
+    values, _ = _profile(frame, csum_total, lags, pos, width)
+    return values
+
+
+def _profile(
+    frame: Frame,
+    csum_total: np.ndarray,
+    lags: tuple[int, ...],
+    pos: np.ndarray,
+    width: int,
+    scaled: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(profile, same-type flag); unscaled = the median sum over the profile span (exact)."""
+    if not lags:
+        return np.full(pos.shape[0], np.nan), np.zeros(pos.shape[0], dtype=bool)
+    per_day = frame.per_day
+    span = profile_span(frame, width)
+    ahead = (span - width) // 2  # the earlier day's window extends this far past the slot
+    rows = []
+    valid_rows = []
+    same_rows = []
+    here = clamp(pos, 0, frame.n - 1)
+    for lag in lags:
+        raw = pos - lag * per_day
+        shift = frame.offset[here] - frame.offset[clamp(raw, 0, frame.n - 1)]
+        idx = raw + shift + ahead
+        sums, valid = window_sum(csum_total, idx, span)
+        rows.append(sums)
+        valid_rows.append(valid & (idx <= pos - width))
+        same_rows.append(frame.weekend[clamp(raw + shift, 0, frame.n - 1)] == frame.weekend[here])
+    values, valid, same = np.vstack(rows), np.vstack(valid_rows), np.vstack(same_rows)
+    matched_med = median_of_valid(values, valid & same, MIN_LAGS)
+    any_med = median_of_valid(values, valid, MIN_LAGS)
+    matched = ~np.isnan(matched_med)
+    values = np.where(matched, matched_med, any_med)
+    return (values * (width / span) if scaled else values), matched
+
+
+def profile_span(frame: Frame, width: int) -> int:
+    return max(width, buckets(60, frame.bucket_minutes))
+
+
+def recent_expected(frame: Frame, csum_total: np.ndarray, pos: np.ndarray, width: int) -> np.ndarray:
+    """Mean of the last RECENT_HOURS hourly counts before the window, largest dropped, scaled to width."""
+    hour = buckets(60, frame.bucket_minutes)
+    sums = []
+    valids = []
+    for m in range(RECENT_HOURS):
+        end = pos - width - m * hour
+        s, v = window_sum(csum_total, end, hour)
+        sums.append(s.astype(np.float64))
+        valids.append(v)
+    values = np.vstack(sums)
+    valid = np.vstack(valids)
+    # an empty hour among busy ones is a collection gap, not part of the baseline
+    busy = np.where(valid & (values > 0), values, 0.0).sum(axis=0)
+    nonzero = (valid & (values > 0)).sum(axis=0)
+    busy_mean = busy / np.maximum(nonzero, 1)
+    valid = valid & ~((values == 0) & (busy_mean >= GAP_EXPECTED)[None, :])
+    count = valid.sum(axis=0)
+    total = np.where(valid, values, 0.0).sum(axis=0)
+    largest = np.where(valid, values, -np.inf).max(axis=0)
+    kept = np.maximum(count - 1, 1)
+    mean_hour = (total - np.where(count >= 2, largest, 0.0)) / kept
+    out = mean_hour / hour * width
+    return np.where(count >= RECENT_MIN_HOURS, out, np.nan)

@@ -1,0 +1,273 @@
+"""The named steps wired together: model → calibration → alert policy, live (`detect_tick`) and replay.
+
+`evaluate` computes, for a set of positions of a frame, everything the policy needs (vectorised). The
+live path evaluates the last bucket of the trailing window; replay evaluates every bucket of the whole
+series at once. All statistics at a position read only a bounded look-back that fits inside the history
+window, so both paths see the same numbers and replay equals running `detect_tick` bucket by bucket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from detectors import calibration, policy
+from detectors.baseline import Baseline, lag_days
+from detectors.calibration import Preset
+from detectors.negativity import ShareBaseline, betabinom_isf, evaluate_share, share_baseline
+from detectors.series import Frame, buckets, build_frame
+from detectors.state import DetectorState
+from detectors.types import KINDS, BucketPoint, DetectorConfig, Signal, TickResult
+from detectors.volume import ScaleResult, dispersion_grid, evaluate_scale, nb_isf, scale_widths
+
+
+@dataclass(frozen=True)
+class KindView:
+    """Per evaluated position, one kind's calibrated outcome."""
+
+    fire: np.ndarray  # alert condition holds
+    active: np.ndarray  # anomalous right now
+    level: np.ndarray  # severity level 1..3
+    score: np.ndarray  # calibrated score (best scale)
+    scale: np.ndarray  # index of the scale reported
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    frame: Frame
+    pos: np.ndarray
+    volume: list[ScaleResult]
+    shares: ShareBaseline
+    negativity: list
+    views: dict[str, KindView]
+    tests: np.ndarray  # multiplicity behind each scale's p-value
+
+
+def lookback_buckets(frame_bucket_minutes: int) -> int:
+    """How far before the evaluated bucket the per-bucket profile must exist (level + dispersion)."""
+    day = buckets(1440, frame_bucket_minutes)
+    longest = 0
+    for _, width in scale_widths(frame_bucket_minutes):
+        step, count = dispersion_grid(width, frame_bucket_minutes)
+        longest = max(longest, width + step * count + day + width)
+    return longest
+
+
+def evaluate(frame: Frame, config: DetectorConfig, pos: np.ndarray, dense: bool) -> Evaluation:
+    rule = calibration.preset(config.sensitivity)
+    lags = lag_days(config.history_days)
+    profile_start = 0 if dense else int(pos.min()) - lookback_buckets(frame.bucket_minutes) - 1
+    base = Baseline.build(frame, lags, profile_start)
+    widths = scale_widths(frame.bucket_minutes)
+    volume = [evaluate_scale(base, pos, label, width, dense) for label, width in widths]
+    shares = share_baseline(frame, pos, max(1, min(7, config.history_days - 1)))
+    negativity = [evaluate_share(frame, shares, pos, label, width) for label, width in widths]
+    tests = calibration.multiplicity([width for _, width in widths])
+    views = {
+        "volume": _volume_view(volume, negativity, shares, rule, tests),
+        "negativity": _negativity_view(volume, negativity, shares, rule, tests),
+    }
+    return Evaluation(frame, pos, volume, shares, negativity, views, tests)
+
+
+def _pick(qualify: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Per position the scale to report: best score among qualifying scales, else best score."""
+    masked = np.where(qualify, score, -np.inf)
+    return np.where(qualify.any(axis=0), masked.argmax(axis=0), score.argmax(axis=0))
+
+
+def _take(rows: np.ndarray, pick: np.ndarray) -> np.ndarray:
+    return rows[pick, np.arange(rows.shape[1])]
+
+
+def _volume_view(
+    volume: list[ScaleResult], negativity: list, shares: ShareBaseline, rule: Preset, tests: np.ndarray
+) -> KindView:
+    obs = np.vstack([r.observed for r in volume])
+    exp = np.vstack([r.expected for r in volume])
+    authors = np.vstack([r.authors for r in volume]).astype(np.float64)
+    score = calibration.calibrate(np.vstack([r.pvalue for r in volume]), tests)
+    with np.errstate(all="ignore"):
+        ratio = np.where(np.isnan(exp), np.nan, obs / exp)
+    known = ~np.isnan(exp)
+    authors_ok = (authors == 0) | (
+        (authors >= rule.min_authors) & (authors >= calibration.SPREAD_MIN_SHARE * obs)
+    )
+    qualify = (
+        known & (score >= rule.z_alert) & (obs >= rule.min_count) & (ratio >= rule.min_ratio) & authors_ok
+    )
+    active = (
+        known
+        & (score >= rule.z_active)
+        & (obs >= rule.min_count / 2)
+        & (ratio >= 1.0 + (rule.min_ratio - 1) / 2)
+    )
+    pick = _pick(qualify, score)
+    share_now = np.vstack([_share(r) for r in negativity])
+    delta = _take(share_now, pick) - shares.share
+    index = calibration.severity_index(_take(ratio, pick), delta, _take(authors, pick), _take(obs, pick))
+    return KindView(
+        fire=qualify.any(axis=0),
+        active=active.any(axis=0) | qualify.any(axis=0),
+        level=calibration.severity_level(index),
+        score=_take(score, pick),
+        scale=pick,
+    )
+
+
+def _share(result) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.where(result.total > 0, result.negative / result.total, np.nan)
+
+
+def _negativity_view(
+    volume: list[ScaleResult], negativity: list, shares: ShareBaseline, rule: Preset, tests: np.ndarray
+) -> KindView:
+    neg = np.vstack([r.negative for r in negativity])
+    authors = np.vstack([r.authors for r in negativity]).astype(np.float64)
+    total = np.vstack([r.total for r in negativity])
+    score = calibration.calibrate(np.vstack([r.pvalue for r in negativity]), tests)
+    delta = np.vstack([_share(r) for r in negativity]) - shares.share[None, :]
+    delta = np.nan_to_num(delta, nan=-1.0)
+    authors_ok = (authors == 0) | (authors >= rule.min_authors)
+    qualify = (
+        (score >= rule.z_alert) & (neg >= rule.min_negative) & (delta >= rule.min_share_delta) & authors_ok
+    )
+    active = (score >= rule.z_active) & (neg >= rule.min_negative / 2) & (delta >= rule.min_share_delta / 2)
+    pick = _pick(qualify, score)
+    exp = np.vstack([r.expected for r in volume])
+    obs = np.vstack([r.observed for r in volume])
+    with np.errstate(all="ignore"):
+        ratio = np.where(np.isnan(exp), 1.0, obs / exp)
+    index = calibration.severity_index(
+        _take(ratio, pick), _take(delta, pick), _take(authors, pick), _take(total, pick)
+    )
+    return KindView(
+        fire=qualify.any(axis=0),
+        active=active.any(axis=0) | qualify.any(axis=0),
+        level=calibration.severity_level(index),
+        score=_take(score, pick),
+        scale=pick,
+    )
+
+
+def _signal(
+    ev: Evaluation, i: int, kind: str, at: datetime, decision: policy.Decision, rule: Preset
+) -> Signal:
+    view = ev.views[kind]
+    k = int(view.scale[i])
+    p_alert = calibration.alert_pvalue(rule, float(ev.tests[k]))
+    base_share = _opt(ev.shares.share[i])
+    if kind == "volume":
+        r = ev.volume[k]
+        mu = float(r.expected[i])
+        upper = float(nb_isf(p_alert, np.array([mu]), np.array([r.phi[i]]))[0])
+        neg = ev.negativity[k]
+        share = float(neg.negative[i] / neg.total[i]) if neg.total[i] > 0 else None
+        observed, expected, test = float(r.observed[i]), mu, f"nb_tail_{r.label}"
+    else:
+        s = ev.negativity[k]
+        pi = float(ev.shares.share[i])
+        observed, expected = float(s.negative[i]), float(s.total[i] * pi)
+        upper = betabinom_isf(p_alert, s.total[i], pi, float(ev.shares.rho[i]))
+        share = float(s.negative[i] / s.total[i])
+        test = f"betabinom_share_{s.label}"
+    return Signal(
+        at=at,
+        kind=kind,
+        severity=decision.severity,
+        score=round(float(view.score[i]), 3),
+        observed=observed,
+        expected=round(expected, 3),
+        upper=upper,
+        test=test,
+        negative_share=None if share is None else round(share, 4),
+        baseline_share=None if base_share is None else round(base_share, 4),
+        escalation=decision.escalation,
+    )
+
+
+def _opt(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def _advance(
+    ev: Evaluation, i: int, at: datetime, state: DetectorState, rule: Preset
+) -> tuple[DetectorState, list[Signal]]:
+    signals: list[Signal] = []
+    for kind in KINDS:
+        view = ev.views[kind]
+        event, decision = policy.step(
+            state.event(kind), at, bool(view.fire[i]), bool(view.active[i]), int(view.level[i]), rule
+        )
+        state = state.with_event(kind, event)
+        if decision is not None:
+            signals.append(_signal(ev, i, kind, at, decision, rule))
+    return replace(state, last_at=at), signals
+
+
+def _chart(ev: Evaluation, i: int, rule: Preset) -> tuple[float | None, float | None]:
+    """Expected count and upper band for the single bucket at position i (smallest scale's model)."""
+    r = ev.volume[0]
+    mu = float(r.expected[i])
+    if np.isnan(mu):
+        return None, None
+    per_bucket = mu / r.width
+    upper = nb_isf(calibration.alert_pvalue(rule, 1), np.array([per_bucket]), np.array([r.phi[i]]))[0]
+    return per_bucket, float(upper)
+
+
+def detect_tick(
+    history: Sequence[BucketPoint], config: DetectorConfig, state: DetectorState | None
+) -> TickResult:
+    """Evaluate the bucket that just closed (the last of `history`) and advance the alert policy.
+
+    history is ordered and ends with the bucket that just closed; missing buckets mean zero mentions.
+    Pass the trailing `config.history_days` (less for a new brand). Uses only history (causal). A tick
+    for a bucket already evaluated (same or earlier than the state's last) returns no signals and the
+    state unchanged.
+    """
+    if not history:
+        raise ValueError("detect_tick needs at least one bucket")
+    state = state if state is not None else DetectorState()
+    rule = calibration.preset(config.sensitivity)
+    at = history[-1].start
+    if at.tzinfo is None:
+        raise ValueError("BucketPoint.start must be timezone-aware (UTC)")
+    first_seen = history[0].start if state.first_seen is None else min(state.first_seen, history[0].start)
+    step = timedelta(minutes=config.bucket_minutes)
+    window_start = at - (config.history_days * buckets(1440, config.bucket_minutes) - 1) * step
+    frame = build_frame(history, config.bucket_minutes, config.timezone, max(first_seen, window_start))
+    i_last = frame.n - 1
+    ev = evaluate(frame, config, np.array([i_last], dtype=np.int64), dense=False)
+    expected, upper = _chart(ev, 0, rule)
+    active = {kind: bool(ev.views[kind].active[0]) for kind in KINDS}
+    baseline_share = _opt(ev.shares.share[0])
+    if state.last_at is not None and at <= state.last_at:
+        return TickResult([], state, expected, upper, baseline_share, active)
+    state = replace(state, first_seen=first_seen)
+    state, signals = _advance(ev, 0, at, state, rule)
+    return TickResult(signals, state, expected, upper, baseline_share, active)
+
+
+def replay(points: Sequence[BucketPoint], config: DetectorConfig) -> list[Signal]:
+    """All signals of running `detect_tick` at every bucket from the first point to the last.
+
+    Equal to the live path (a fresh state, the trailing history window at each bucket, a zero bucket
+    where none was given) but evaluated in one vectorised pass.
+    """
+    if not points:
+        return []
+    rule = calibration.preset(config.sensitivity)
+    frame = build_frame(points, config.bucket_minutes, config.timezone, points[0].start)
+    pos = np.arange(frame.n, dtype=np.int64)
+    ev = evaluate(frame, config, pos, dense=True)
+    state = DetectorState(first_seen=frame.start)
+    signals: list[Signal] = []
+    for i in range(frame.n):
+        state, new = _advance(ev, i, frame.at(i), state, rule)
+        signals.extend(new)
+    return signals

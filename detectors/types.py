@@ -1,0 +1,76 @@
+"""The detector contract: what goes in (bucket points, configuration), what comes out (signals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from detectors.state import DetectorState
+
+KINDS: tuple[str, ...] = ("volume", "negativity")
+SEVERITIES: tuple[str, ...] = ("attention", "warning", "flame")  # 注意 / 警戒 / 炎上
+
+
+def severity_rank(severity: str | None) -> int:
+    """0 for no severity, 1 attention, 2 warning, 3 flame."""
+    return 0 if severity is None else SEVERITIES.index(severity) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class BucketPoint:
+    """Counts of one brand's mentions in one bucket."""
+
+    start: datetime  # tz-aware UTC bucket start
+    total: int
+    negative: int = 0
+    authors: int = 0  # unique authors in the bucket (0 = unknown)
+    reach: int = 0
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Per-brand detector settings.
+
+    sensitivity, in plain words (numbers in `detectors.calibration.PRESETS`):
+    - "low": only unmistakable surges — about a one-in-a-billion event under the brand's usual pattern
+      (calibrated score z ≥ 6), at least 2× the expected volume and 30 posts in the window, sustained for
+      two buckets; or a negative share 20 points above the brand's own baseline. Fewest alerts.
+    - "normal" (default): about a one-in-three-million event (z ≥ 5), at least 1.5× the expected
+      volume and 15 posts; or a negative share 12 points above baseline.
+    - "high": about a one-in-thirty-thousand event (z ≥ 4), at least 1.3× the expected volume and 8
+      posts; or a negative share 8 points above baseline. Earliest warning, more false alarms.
+    In every case known unique authors must be at least 15 / 8 / 5 and 30 % of the posts, and an event
+    stays one event until 12 h (6 h on "high") pass without anomalous buckets.
+    """
+
+    bucket_minutes: int = 5
+    timezone: str = "Asia/Tokyo"  # brand timezone, for daily/weekly seasonality
+    sensitivity: str = "normal"  # "low" | "normal" | "high"
+    history_days: int = 28  # how much history the caller should pass (caller may pass less)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """An alert decided at one bucket: a new event, or an escalation of the current one."""
+
+    at: datetime  # start of the bucket at which the decision is made
+    kind: str  # "volume" | "negativity"
+    severity: str  # "attention" | "warning" | "flame"   (注意 / 警戒 / 炎上)
+    score: float  # calibrated (z-like), comparable across kinds; higher = more unusual
+    observed: float  # volume: mentions in the test window; negativity: negative mentions in it
+    expected: float
+    upper: float  # upper band at the sensitivity's threshold
+    test: str  # which test fired, e.g. "nb_tail_1h"
+    negative_share: float | None = None
+    baseline_share: float | None = None
+    escalation: bool = False  # False = a new event; True = same event grew to a higher severity
+
+
+@dataclass(frozen=True)
+class TickResult:
+    signals: list[Signal]  # alerts decided at this bucket (new events or escalations)
+    state: DetectorState
+    expected: float | None  # expected total for the latest bucket, None if not enough history
+    upper: float | None  # upper band for the latest bucket
+    baseline_share: float | None  # baseline negative share
+    active: dict[str, bool] = field(default_factory=dict)  # per kind: anomalous right now

@@ -1,0 +1,1 @@
+"""Composition root: settings, CLI and job wiring. Imported by nobody."""

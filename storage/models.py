@@ -1,0 +1,22 @@
+"""Every table, imported in one place so the metadata is complete (Alembic, create_all in tests)."""
+
+from storage.api_keys import ApiKey
+from storage.base import Base
+from storage.brands import Brand
+from storage.incidents import DetectorRun, Incident, IncidentEvent
+from storage.mentions import Bucket, BucketAuthor, Mention, MentionBrand
+from storage.sources import Source
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Brand",
+    "Bucket",
+    "BucketAuthor",
+    "DetectorRun",
+    "Incident",
+    "IncidentEvent",
+    "Mention",
+    "MentionBrand",
+    "Source",
+]

@@ -1,0 +1,94 @@
+"""The detection tick over stored buckets: one incident per event, watermarks respected, auto-resolve."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from alerting.tick import DetectionTicker
+from storage.incidents import DetectorRun, Incident, IncidentEvent
+from storage.mentions import Bucket
+from storage.timebuckets import bucket_start
+from tests.helpers import add_brand, add_source
+
+FIVE = timedelta(minutes=5)
+
+
+def _fill(session, brand_id: int, start: datetime, counts: list[tuple[int, int]]) -> None:  # type: ignore[no-untyped-def]
+    for i, (total, negative) in enumerate(counts):
+        if total:
+            session.add(Bucket(brand_id=brand_id, start=start + i * FIVE, total=total, negative=negative,
+                               reach=total * 100, authors=total))
+
+
+def _day_with_flare(rng: random.Random, flare_at: int, buckets: int = 288) -> list[tuple[int, int]]:
+    counts = []
+    for i in range(buckets):
+        base = rng.randint(6, 12)
+        if i >= flare_at:
+            total = base * min(8, 2 + (i - flare_at))
+            counts.append((total, int(total * 0.65)))
+        else:
+            counts.append((base, rng.randint(0, 2)))
+    return counts
+
+
+def test_a_flare_opens_one_incident_per_kind_and_ticks_are_idempotent(factory, now) -> None:
+    start = bucket_start(now - timedelta(days=1), 5)
+    with factory() as session, session.begin():
+        brand = add_brand(session, "ノロシ珈琲", ["ノロシ珈琲"], now).id
+        _fill(session, brand, start, _day_with_flare(random.Random(7), flare_at=250))
+    ticker = DetectionTicker(factory, auto_resolve=timedelta(hours=2))
+    summary = ticker.tick(now)
+    assert summary.buckets_evaluated == 288
+    with factory() as session:
+        incidents = session.scalars(select(Incident).order_by(Incident.id)).all()
+        kinds = sorted(i.kind for i in incidents)
+        assert kinds == ["negativity", "volume"], kinds
+        for incident in incidents:
+            assert incident.started_at >= start + 250 * FIVE, "fired before the flare began"
+            assert incident.started_at <= start + 262 * FIVE, "fired more than an hour after onset"
+            assert incident.status == "triggered"
+            events = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)).all()
+            assert events[0].event == "opened" and events[0].actor == "noroshi"
+        run = session.get(DetectorRun, brand)
+        assert run.evaluated_through == start + 287 * FIVE
+    again = ticker.tick(now + timedelta(seconds=30))
+    assert again.buckets_evaluated == 0 and not again.opened
+    with factory() as session:
+        assert len(session.scalars(select(Incident)).all()) == 2
+
+
+def test_buckets_past_a_source_watermark_wait(factory, now) -> None:
+    start = bucket_start(now - timedelta(hours=6), 5)
+    with factory() as session, session.begin():
+        brand = add_brand(session, "b", ["b"], now).id
+        _fill(session, brand, start, [(10, 1)] * 72)
+        add_source(session, "replay", now, kind="replay", watermark=start + 36 * FIVE + timedelta(minutes=2))
+    ticker = DetectionTicker(factory, auto_resolve=timedelta(hours=2))
+    assert ticker.tick(now).buckets_evaluated == 36  # buckets 0..35 closed before the watermark
+    with factory() as session:
+        assert session.get(DetectorRun, brand).evaluated_through == start + 35 * FIVE
+
+
+def test_quiet_incidents_resolve_and_a_new_event_opens_a_new_incident(factory, now) -> None:
+    rng = random.Random(3)
+    counts = [(rng.randint(8, 12), 1) for _ in range(200)]
+    counts += [(120, 80)] * 6  # a burst
+    counts += [(rng.randint(8, 12), 1) for _ in range(120)]  # ten quiet hours
+    counts += [(150, 100)] * 6  # a second burst
+    start = bucket_start(now - len(counts) * FIVE, 5)
+    with factory() as session, session.begin():
+        brand = add_brand(session, "b", ["b"], now).id
+        _fill(session, brand, start, counts)
+    DetectionTicker(factory, auto_resolve=timedelta(hours=2)).tick(now)
+    with factory() as session:
+        volume = session.scalars(select(Incident).where(Incident.kind == "volume").order_by(Incident.id)).all()
+        assert len(volume) == 2
+        assert volume[0].status == "resolved" and volume[0].resolved_at is not None
+        assert volume[1].status == "triggered"
+        resolved_events = session.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == volume[0].id, IncidentEvent.event == "resolve")).all()
+        assert len(resolved_events) == 1 and "auto-resolved" in (resolved_events[0].note or "")
