@@ -114,26 +114,16 @@ def mark_active(session: Session, brand_id: int, kind: str, bucket_at: datetime)
         incident.last_signal_at = bucket_at
 
 
-def resolve_quiet_incidents(
-    session: Session, brand_id: int, bucket_at: datetime, quiet: timedelta, now: datetime
-) -> list[Incident]:
-    """Resolve open incidents of the brand that have been quiet for `quiet` (in data time)."""
-    resolved = []
+def resolve_incident(session: Session, incident: Incident, now: datetime, note: str) -> Incident:
+    return transition(session, incident, Action.RESOLVE, now, actor=SYSTEM_ACTOR, note=note)
+
+
+def quiet_incidents(session: Session, brand_id: int, bucket_at: datetime, quiet: timedelta) -> list[Incident]:
+    """Open incidents of the brand whose last anomalous bucket is at least `quiet` before `bucket_at`."""
     incidents = session.scalars(
         select(Incident).where(Incident.brand_id == brand_id, Incident.status.in_(list(OPEN_STATUSES)))
     ).all()
-    for incident in incidents:
-        if bucket_at - incident.last_signal_at >= quiet:
-            transition(
-                session,
-                incident,
-                Action.RESOLVE,
-                now,
-                actor=SYSTEM_ACTOR,
-                note=f"auto-resolved: quiet for {int(quiet.total_seconds() // 60)} minutes",
-            )
-            resolved.append(incident)
-    return resolved
+    return [i for i in incidents if bucket_at - i.last_signal_at >= quiet]
 
 
 def transition(

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerting.incidents import apply_signal, mark_active, resolve_quiet_incidents
+from alerting.incidents import apply_signal, mark_active, open_incident_for, quiet_incidents, resolve_incident
 from detectors import BucketPoint, DetectorConfig, DetectorState, detect_tick
+from detectors.types import KINDS
 from storage.brands import Brand
 from storage.incidents import DetectorRun
 from storage.mentions import Bucket
@@ -80,7 +81,9 @@ def _window(
 class DetectionTicker:
     """Runs the detectors for every brand over the buckets that closed since the last tick."""
 
-    def __init__(self, factory: sessionmaker[Session], auto_resolve: timedelta) -> None:
+    def __init__(self, factory: sessionmaker[Session], auto_resolve: timedelta | None = None) -> None:
+        """`auto_resolve`: resolve after this long without an anomalous bucket. None follows the
+        detector: an incident resolves when the detector's event ends (its quiet period, e.g. 12 h)."""
         self.factory = factory
         self.auto_resolve = auto_resolve
 
@@ -126,9 +129,7 @@ class DetectionTicker:
             for kind, active in result.active.items():
                 if active:
                     mark_active(session, brand_id, kind, at)
-            summary.resolved += [
-                i.id for i in resolve_quiet_incidents(session, brand_id, at, self.auto_resolve, now)
-            ]
+            state = self._resolve_finished(session, brand_id, at, state, now, summary)
         if run is None:
             run = DetectorRun(brand_id=brand_id, updated_at=now)
             session.add(run)
@@ -137,3 +138,28 @@ class DetectionTicker:
         if result is not None:
             run.expected, run.upper, run.baseline_share = result.expected, result.upper, result.baseline_share
         run.updated_at = now
+
+    def _resolve_finished(
+        self,
+        session: Session,
+        brand_id: int,
+        at: datetime,
+        state: DetectorState,
+        now: datetime,
+        summary: TickSummary,
+    ) -> DetectorState:
+        """Resolve incidents whose event is over, and keep the detector's events in step with them."""
+        for kind in KINDS:
+            incident = open_incident_for(session, brand_id, kind)
+            if incident is not None and not state.is_open(kind):
+                resolve_incident(
+                    session, incident, now, note="auto-resolved: the detector's quiet period ended"
+                )
+                summary.resolved.append(incident.id)
+        if self.auto_resolve is not None:
+            minutes = int(self.auto_resolve.total_seconds() // 60)
+            for incident in quiet_incidents(session, brand_id, at, self.auto_resolve):
+                resolve_incident(session, incident, now, note=f"auto-resolved: quiet for {minutes} minutes")
+                state = state.end_event(incident.kind)
+                summary.resolved.append(incident.id)
+        return state

@@ -41,8 +41,9 @@ class BrandIn(BaseModel):
 
     @model_validator(mode="after")
     def _rule(self) -> BrandIn:
-        problems = BrandRule(brand_id=0, keywords=self.keywords, exclude=self.exclude,
-                             languages=self.languages).validate()
+        problems = BrandRule(
+            brand_id=0, keywords=self.keywords, exclude=self.exclude, languages=self.languages
+        ).validate()
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -25,18 +25,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from collectors.ingest import MentionIngestor  # noqa: E402
-from collectors.matching import BrandMatcher, BrandRule  # noqa: E402
-from collectors.negativity import NegativityScorer  # noqa: E402
-from collectors.posts import RawPost  # noqa: E402
-from collectors.sources.demo import DEMO_BRAND, demo_posts_path  # noqa: E402
-from storage.brands import Brand  # noqa: E402
-from storage.engine import make_engine, make_session_factory, normalize_url  # noqa: E402
-from storage.migrations import upgrade  # noqa: E402
-from storage.sources import Source  # noqa: E402
+from collectors.ingest import MentionIngestor
+from collectors.matching import BrandMatcher, BrandRule
+from collectors.negativity import NegativityScorer
+from collectors.posts import RawPost
+from collectors.sources.demo import DEMO_BRAND, demo_posts_path
+from storage.brands import Brand
+from storage.engine import make_engine, make_session_factory, normalize_url
+from storage.migrations import upgrade
+from storage.sources import Source
 
 
 def load_posts(count: int) -> list[RawPost]:
@@ -45,9 +45,18 @@ def load_posts(count: int) -> list[RawPost]:
     with opener(demo_posts_path(), "rt", encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
-            base.append(RawPost(external_id=str(row["id"]), posted_at=datetime.fromisoformat(row["posted_at"]),
-                                text=row["text"], author=row.get("author"), author_followers=row.get("followers"),
-                                reposts=row.get("reposts"), url=row.get("url"), lang=row.get("lang")))
+            base.append(
+                RawPost(
+                    external_id=str(row["id"]),
+                    posted_at=datetime.fromisoformat(row["posted_at"]),
+                    text=row["text"],
+                    author=row.get("author"),
+                    author_followers=row.get("followers"),
+                    reposts=row.get("reposts"),
+                    url=row.get("url"),
+                    lang=row.get("lang"),
+                )
+            )
     start = datetime(2026, 11, 1, tzinfo=UTC)
     posts = []
     for i in range(count):
@@ -57,10 +66,17 @@ def load_posts(count: int) -> list[RawPost]:
 
 
 def brand_rules() -> list[dict[str, object]]:
-    brands = [{"name": DEMO_BRAND["name"], "keywords": list(DEMO_BRAND["keywords"]),
-               "exclude": list(DEMO_BRAND.get("exclude", []))}]
+    brands = [
+        {
+            "name": DEMO_BRAND["name"],
+            "keywords": list(DEMO_BRAND["keywords"]),
+            "exclude": list(DEMO_BRAND.get("exclude", [])),
+        }
+    ]
     for i in range(99):
-        brands.append({"name": f"brand{i}", "keywords": [f"ブランド{i}号", f"brand{i}x", f"#tag{i}"], "exclude": []})
+        brands.append(
+            {"name": f"brand{i}", "keywords": [f"ブランド{i}号", f"brand{i}x", f"#tag{i}"], "exclude": []}
+        )
     return brands
 
 
@@ -77,7 +93,7 @@ def bench_store(url: str, posts: list[RawPost], batch: int, scorer: NegativitySc
     started = time.perf_counter()
     for i in range(0, len(posts), batch):
         with factory() as session, session.begin():
-            ingestor.ingest(session, 1, posts[i:i + batch], now)
+            ingestor.ingest(session, 1, posts[i : i + batch], now)
     elapsed = time.perf_counter() - started
     engine.dispose()
     return len(posts) / elapsed
@@ -87,13 +103,17 @@ def bench_scorer(posts: list[RawPost], batch: int, scorer: NegativityScorer) -> 
     texts = [p.text for p in posts]
     started = time.perf_counter()
     for i in range(0, len(texts), batch):
-        scorer.score_batch(texts[i:i + batch])
+        scorer.score_batch(texts[i : i + batch])
     return len(texts) / (time.perf_counter() - started)
 
 
 def bench_matcher(posts: list[RawPost]) -> float:
-    matcher = BrandMatcher([BrandRule(brand_id=i + 1, keywords=b["keywords"], exclude=b["exclude"], languages=[])
-                            for i, b in enumerate(brand_rules())])
+    matcher = BrandMatcher(
+        [
+            BrandRule(brand_id=i + 1, keywords=b["keywords"], exclude=b["exclude"], languages=[])
+            for i, b in enumerate(brand_rules())
+        ]
+    )
     started = time.perf_counter()
     for p in posts:
         matcher.match(p.text, p.lang)
@@ -105,7 +125,9 @@ def median_of(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
@@ -115,12 +137,23 @@ def main() -> None:
     posts = load_posts(args.posts)
     scorer = NegativityScorer()
     scorer.score_batch([p.text for p in posts[:200]])  # warm-up
-    rows = [("negativity scorer alone", median_of(lambda: bench_scorer(posts, args.batch, scorer), args.runs)),
-            ("keyword matching alone (100 brands)", median_of(lambda: bench_matcher(posts), args.runs))]
+    rows = [
+        ("negativity scorer alone", median_of(lambda: bench_scorer(posts, args.batch, scorer), args.runs)),
+        ("keyword matching alone (100 brands)", median_of(lambda: bench_matcher(posts), args.runs)),
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         counter = iter(range(100))
-        rows.append(("end to end, SQLite (file, WAL)", median_of(
-            lambda: bench_store(f"sqlite:///{tmp}/bench{next(counter)}.db", posts, args.batch, scorer), args.runs)))
+        rows.append(
+            (
+                "end to end, SQLite (file, WAL)",
+                median_of(
+                    lambda: bench_store(
+                        f"sqlite:///{tmp}/bench{next(counter)}.db", posts, args.batch, scorer
+                    ),
+                    args.runs,
+                ),
+            )
+        )
     if args.pg:
         admin = normalize_url(args.pg)
         admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
@@ -130,8 +163,12 @@ def main() -> None:
             with admin_engine.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             try:
-                return bench_store(make_url(admin).set(database=name).render_as_string(hide_password=False),
-                                   posts, args.batch, scorer)
+                return bench_store(
+                    make_url(admin).set(database=name).render_as_string(hide_password=False),
+                    posts,
+                    args.batch,
+                    scorer,
+                )
             finally:
                 with admin_engine.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -146,8 +183,10 @@ def main() -> None:
     print("| --- | ---: | ---: |")
     for name, rate in rows:
         print(f"| {name} | {rate:,.0f} | {rate / scorer_rate:.2f}× |")
-    print(f"\ncommand: .venv/bin/python benchmarks/ingest.py --posts {args.posts} --batch {args.batch} "
-          f"--runs {args.runs}" + (" --pg $NOROSHI_TEST_DATABASE_URL" if args.pg else ""))
+    print(
+        f"\ncommand: .venv/bin/python benchmarks/ingest.py --posts {args.posts} --batch {args.batch} "
+        f"--runs {args.runs}" + (" --pg $NOROSHI_TEST_DATABASE_URL" if args.pg else "")
+    )
 
 
 if __name__ == "__main__":

@@ -143,8 +143,18 @@ def run(data: Path, passes: int) -> list[list[str]]:
             p, r, f1 = prf([neg for _s, neg in results], gold)
             a = auc([s for s, _neg in results], gold)
             speed = throughput(fn, texts, passes)
-            rows.append([lang, label, str(len(texts)), f"{p:.3f}", f"{r:.3f}", f"{f1:.3f}", f"{a:.3f}",
-                         f"{speed:,.0f}"])
+            rows.append(
+                [
+                    lang,
+                    label,
+                    str(len(texts)),
+                    f"{p:.3f}",
+                    f"{r:.3f}",
+                    f"{f1:.3f}",
+                    f"{a:.3f}",
+                    f"{speed:,.0f}",
+                ]
+            )
         detected = scorer.score_batch(texts)
         other = sum(1 for s in detected if s.lang != lang)
         if other:
@@ -183,8 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         print("| " + " | ".join(row) + " |")
     cmd = " ".join(shlex.quote(a) for a in [".venv/bin/python", "benchmarks/negativity.py", *sys.argv[1:]])
     print()
-    print(f"F1/P/R for the `neg` class at each scorer's natural rule; posts/s = median of {args.passes} "
-          f"passes after warm-up, one process, {pinned}, Python {sys.version.split()[0]}.")
+    print(
+        f"F1/P/R for the `neg` class at each scorer's natural rule; posts/s = median of {args.passes} "
+        f"passes after warm-up, one process, {pinned}, Python {sys.version.split()[0]}."
+    )
     print(f"Command: `{cmd}` (data: {data})")
     return 0
 

@@ -68,6 +68,10 @@ class Baseline:
             csum_profile_n=prefix(defined.astype(np.int64)),
         )
 
+    def is_seasonal(self, pos: np.ndarray, width: int) -> np.ndarray:
+        """True where the expected count comes from the seasonal profile, False in recent mode."""
+        return ~np.isnan(seasonal_profile(self.frame, self.csum_total, self.lags, pos, width))
+
     def expected(self, pos: np.ndarray, width: int) -> np.ndarray:
         """Expected window sum (width buckets ending at each position); NaN = not enough history."""
         frame = self.frame

@@ -43,6 +43,8 @@ PRESETS: dict[str, Preset] = {
     "high": Preset(4.0, 3.0, 8, 1.3, 5, 5, 0.08, 1, 360),
 }
 
+RECENT_MIN_RATIO = 4.0  # volume floor while a brand has no daily profile yet (its first days)
+RECENT_MAX_SCALE_MINUTES = 60  # and only these short scales may alert then
 FLAME_INDEX = 3.5
 WARNING_INDEX = 1.5
 SPREAD_MIN_SHARE = 0.3

@@ -93,17 +93,25 @@ def _volume_view(
     with np.errstate(all="ignore"):
         ratio = np.where(np.isnan(exp), np.nan, obs / exp)
     known = ~np.isnan(exp)
+    # Without a daily profile (a new brand) the expected count ignores the time of day, which alone
+    # moves counts several-fold between night and day: only a larger, faster jump is evidence of a
+    # surge, and a slow rise over hours cannot be told from the morning (longer scales stay silent).
+    seasonal = np.vstack([r.seasonal for r in volume])
+    recent_floor = np.array(
+        [
+            max(rule.min_ratio, calibration.RECENT_MIN_RATIO)
+            if r.width * r.frame_minutes <= calibration.RECENT_MAX_SCALE_MINUTES
+            else np.inf
+            for r in volume
+        ]
+    )[:, None]
+    min_ratio = np.where(seasonal, rule.min_ratio, recent_floor)
     authors_ok = (authors == 0) | (
         (authors >= rule.min_authors) & (authors >= calibration.SPREAD_MIN_SHARE * obs)
     )
-    qualify = (
-        known & (score >= rule.z_alert) & (obs >= rule.min_count) & (ratio >= rule.min_ratio) & authors_ok
-    )
+    qualify = known & (score >= rule.z_alert) & (obs >= rule.min_count) & (ratio >= min_ratio) & authors_ok
     active = (
-        known
-        & (score >= rule.z_active)
-        & (obs >= rule.min_count / 2)
-        & (ratio >= 1.0 + (rule.min_ratio - 1) / 2)
+        known & (score >= rule.z_active) & (obs >= rule.min_count / 2) & (ratio >= 1.0 + (min_ratio - 1) / 2)
     )
     pick = _pick(qualify, score)
     share_now = np.vstack([_share(r) for r in negativity])

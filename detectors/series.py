@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -20,6 +21,7 @@ import pandas as pd
 from detectors.types import BucketPoint
 
 MINUTES_PER_DAY = 1440
+_TOTAL, _NEGATIVE, _AUTHORS = attrgetter("total"), attrgetter("negative"), attrgetter("authors")
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,9 @@ def build_frame(points: Sequence[BucketPoint], bucket_minutes: int, timezone: st
     negative = np.zeros(n, dtype=np.int64)
     authors = np.zeros(n, dtype=np.int64)
     idx = index[keep]
-    total[idx] = np.fromiter((p.total for p in points), dtype=np.int64, count=count)[keep]
-    negative[idx] = np.fromiter((p.negative for p in points), dtype=np.int64, count=count)[keep]
-    authors[idx] = np.fromiter((p.authors for p in points), dtype=np.int64, count=count)[keep]
+    total[idx] = np.fromiter(map(_TOTAL, points), dtype=np.int64, count=count)[keep]
+    negative[idx] = np.fromiter(map(_NEGATIVE, points), dtype=np.int64, count=count)[keep]
+    authors[idx] = np.fromiter(map(_AUTHORS, points), dtype=np.int64, count=count)[keep]
     offset = local_offsets(grid_start, n, bucket_minutes, timezone)
     weekend = weekend_mask(grid_start, offset, bucket_minutes)
     return Frame(grid_start, bucket_minutes, total, negative, authors, offset, weekend)

@@ -72,6 +72,14 @@ class DetectorState:
     def with_event(self, kind: str, event: EventState) -> DetectorState:
         return replace(self, events={**self.events, kind: event})
 
+    def is_open(self, kind: str) -> bool:
+        """Whether an event of this kind is in progress (its quiet period has not run out)."""
+        return self.event(kind).open
+
+    def end_event(self, kind: str) -> DetectorState:
+        """Close the kind's event (its incident was resolved), so the next surge opens a new one."""
+        return self.with_event(kind, EventState())
+
     def to_json(self) -> dict[str, Any]:
         return {
             "version": STATE_VERSION,

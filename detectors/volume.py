@@ -23,6 +23,9 @@ DISPERSION_DAYS = 2.0
 DISPERSION_PRIOR = 0.05  # relative variance beyond Poisson (≈ 22 % relative s.d.) before data speaks
 DISPERSION_PRIOR_WEIGHT = 8.0  # in residuals
 DISPERSION_MIN = 0.005
+# In recent mode the residuals mostly measure the daily cycle the recent baseline cannot see, not the
+# noise around it; dispersion is capped there and the engine's larger ratio floor guards instead.
+RECENT_MODE_MAX_DISPERSION = 0.1
 IQR_TO_SD = 1.349
 TAIL_QUANTILE = 0.9
 TAIL_TO_SD = float(stats.norm.isf(1 - TAIL_QUANTILE))
@@ -69,6 +72,8 @@ class ScaleResult:
     phi: np.ndarray  # NB relative over-dispersion (variance = mu + phi mu^2)
     pvalue: np.ndarray  # upper tail P(X >= observed); 1 where no opinion
     authors: np.ndarray  # summed per-bucket unique authors in the window (0 = unknown)
+    seasonal: np.ndarray  # True where the expected count knows the time of day (False: recent mode)
+    frame_minutes: int = 5  # bucket minutes, so width * frame_minutes is the scale in minutes
 
 
 def estimate_phi(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -148,8 +153,20 @@ def evaluate_scale(baseline: Baseline, pos: np.ndarray, label: str, width: int, 
     past_exp = np.where(past_known, past_exp, np.nan)
     shape = (pos.shape[0], k)
     phi = estimate_phi(past_obs.reshape(shape).astype(np.float64), past_exp.reshape(shape))
+    seasonal = baseline.is_seasonal(pos, width)
+    phi = np.where(seasonal, phi, np.minimum(phi, RECENT_MODE_MAX_DISPERSION))
     opinion = ~np.isnan(expected)
     mu = np.where(opinion, expected, 1.0)
     pvalue = np.where(opinion, nb_sf(observed, mu, phi), 1.0)
     authors, _ = window_sum(prefix(frame.authors), pos, width)
-    return ScaleResult(label, width, observed.astype(np.float64), expected, phi, pvalue, authors)
+    return ScaleResult(
+        label,
+        width,
+        observed.astype(np.float64),
+        expected,
+        phi,
+        pvalue,
+        authors,
+        seasonal,
+        frame.bucket_minutes,
+    )

@@ -48,7 +48,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     runner = SourceRunner(
         factory, ingestor, http=http, max_backoff_seconds=settings.collect_max_backoff_seconds
     )
-    ticker = DetectionTicker(factory, auto_resolve=timedelta(minutes=settings.auto_resolve_minutes))
+    auto_resolve = timedelta(minutes=settings.auto_resolve_minutes) if settings.auto_resolve_minutes else None
+    ticker = DetectionTicker(factory, auto_resolve=auto_resolve)
     return Services(settings, engine, factory, ingestor, runner, ticker, clock)
 
 

@@ -30,8 +30,10 @@ class Settings(BaseSettings):
     collect_max_backoff_seconds: int = Field(
         3600, ge=1, description="ceiling of the exponential backoff of a failing source"
     )
-    auto_resolve_minutes: int = Field(
-        180, ge=1, description="resolve an incident after this long with no anomalous bucket"
+    auto_resolve_minutes: int | None = Field(
+        None,
+        ge=1,
+        description="resolve after this long with no anomalous bucket (unset: the detector's quiet period)",
     )
     negativity_threshold: float | None = Field(
         None, ge=0, le=1, description="override the scorer's decision threshold for 'negative'"

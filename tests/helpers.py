@@ -12,8 +12,15 @@ from storage.sources import Source
 
 
 def add_brand(session: Session, name: str, keywords: list[str], now: datetime, **fields: object) -> Brand:
-    brand = Brand(name=name, keywords=keywords, exclude=fields.pop("exclude", []),
-                  languages=fields.pop("languages", []), created_at=now, updated_at=now, **fields)
+    brand = Brand(
+        name=name,
+        keywords=keywords,
+        exclude=fields.pop("exclude", []),
+        languages=fields.pop("languages", []),
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
     session.add(brand)
     session.flush()
     return brand

@@ -28,11 +28,21 @@ def _free_port() -> int:
 @pytest.fixture
 def service(tmp_path: Path):  # type: ignore[no-untyped-def]
     port = _free_port()
-    env = {**os.environ, "NOROSHI_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "NOROSHI_PORT": str(port),
-           "NOROSHI_DEMO_SPEED": "4000", "NOROSHI_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "NOROSHI_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+        "NOROSHI_PORT": str(port),
+        "NOROSHI_DEMO_SPEED": "4000",
+        "NOROSHI_LOG_LEVEL": "WARNING",
+    }
     log = (tmp_path / "service.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "noroshi.cli", "run", "--demo"], cwd=tmp_path, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "noroshi.cli", "run", "--demo"],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         yield base, proc
@@ -69,8 +79,12 @@ def test_demo_flame_up_reaches_the_dashboard(service) -> None:  # type: ignore[n
         items = client.get("/api/v1/incidents").json()["items"]
         return [i for i in items if i["severity"] == "flame" and i["status"] != "resolved"]
 
-    _wait_for(lambda: {i["kind"] for i in flame_incidents()} == {"volume", "negativity"}, 120,
-              "the demo flame-up incidents", proc)
+    _wait_for(
+        lambda: {i["kind"] for i in flame_incidents()} == {"volume", "negativity"},
+        120,
+        "the demo flame-up incidents",
+        proc,
+    )
     incidents = flame_incidents()
     volume = next(i for i in incidents if i["kind"] == "volume")
     assert volume["observed"] > 2 * volume["expected"]

@@ -60,8 +60,15 @@ def nice_ceiling(value: float) -> float:
     return float(10 * magnitude)
 
 
-def sparkline(values: Sequence[float | None], *, title: str, y_max: float | None = None,
-              width: int = 120, height: int = 28, css: str = "spark") -> Markup:
+def sparkline(
+    values: Sequence[float | None],
+    *,
+    title: str,
+    y_max: float | None = None,
+    width: int = 120,
+    height: int = 28,
+    css: str = "spark",
+) -> Markup:
     """A tiny line chart; None values break the line (e.g. no posts, so no negative share)."""
     n = len(values)
     top = y_max if y_max is not None else max((v for v in values if v is not None), default=0.0)
@@ -94,8 +101,9 @@ def sparkline(values: Sequence[float | None], *, title: str, y_max: float | None
     )
 
 
-def _x_ticks(since: datetime, until: datetime, tz: ZoneInfo,
-             max_ticks: int = 8) -> list[tuple[datetime, str]]:
+def _x_ticks(
+    since: datetime, until: datetime, tz: ZoneInfo, max_ticks: int = 8
+) -> list[tuple[datetime, str]]:
     span_hours = max((until - since).total_seconds() / 3600, 1.0)
     interval = next((h for h in (1, 2, 3, 6, 12, 24, 48, 168) if span_hours / h <= max_ticks), 336)
     first = since.astimezone(tz).replace(minute=0, second=0, microsecond=0)
@@ -111,10 +119,19 @@ def _x_ticks(since: datetime, until: datetime, tz: ZoneInfo,
     return ticks
 
 
-def volume_chart(points: Sequence[SeriesPoint], *, since: datetime, until: datetime, step: timedelta,
-                 tz: ZoneInfo, title: str, markers: Sequence[Marker] = (),
-                 band: tuple[datetime, datetime] | None = None,
-                 width: int = 760, height: int = 260) -> Markup:
+def volume_chart(
+    points: Sequence[SeriesPoint],
+    *,
+    since: datetime,
+    until: datetime,
+    step: timedelta,
+    tz: ZoneInfo,
+    title: str,
+    markers: Sequence[Marker] = (),
+    band: tuple[datetime, datetime] | None = None,
+    width: int = 760,
+    height: int = 260,
+) -> Markup:
     """Bars of mentions per slot (negative part in red), the negative share as a line on the right axis.
 
     `points` may be sparse: slots without a point are drawn as zero. `markers` draw labelled vertical
@@ -145,10 +162,14 @@ def volume_chart(points: Sequence[SeriesPoint], *, since: datetime, until: datet
     for frac in (0.0, 0.5, 1.0):  # horizontal grid + left (count) and right (share) axis labels
         y = top + plot_h - frac * plot_h
         parts.append(_line("grid", left, y, left + plot_w, y))
-        parts.append(f'<text class="axis" x="{_f(left - 4)}" y="{_f(y + 4)}" text-anchor="end">'
-                     f"{_f(y_top * frac)}</text>")
-        parts.append(f'<text class="axis share" x="{_f(left + plot_w + 4)}" y="{_f(y + 4)}">'
-                     f"{round(frac * 100)}%</text>")
+        parts.append(
+            f'<text class="axis" x="{_f(left - 4)}" y="{_f(y + 4)}" text-anchor="end">'
+            f"{_f(y_top * frac)}</text>"
+        )
+        parts.append(
+            f'<text class="axis share" x="{_f(left + plot_w + 4)}" y="{_f(y + 4)}">'
+            f"{round(frac * 100)}%</text>"
+        )
     bar_w = max(slot_w * 0.8, 0.6)
     share_pts: list[list[str]] = [[]]
     for index in range(slots):
@@ -160,7 +181,7 @@ def volume_chart(points: Sequence[SeriesPoint], *, since: datetime, until: datet
             local = (since + index * step).astimezone(tz).strftime("%m/%d %H:%M")
             tip = f"{local} — {total}件 / negative {negative}" + (f" ({s:.0%})" if s is not None else "")
             parts.append(
-                f'<g><title>{escape(tip)}</title>'
+                f"<g><title>{escape(tip)}</title>"
                 + _rect("bar", x, y_of(total), bar_w, total / y_top * plot_h)
                 + (_rect("neg", x, y_of(negative), bar_w, negative / y_top * plot_h) if negative else "")
                 + "</g>"
@@ -175,16 +196,20 @@ def volume_chart(points: Sequence[SeriesPoint], *, since: datetime, until: datet
     for at, text in _x_ticks(since, until, tz):
         x = x_of(at)
         parts.append(_line("tick", x, top + plot_h, x, top + plot_h + 4))
-        parts.append(f'<text class="axis" x="{_f(x)}" y="{_f(height - bottom + 18)}" text-anchor="middle">'
-                     f"{escape(text)}</text>")
+        parts.append(
+            f'<text class="axis" x="{_f(x)}" y="{_f(height - bottom + 18)}" text-anchor="middle">'
+            f"{escape(text)}</text>"
+        )
     for marker in markers:
         if since <= marker.at <= until:
             x = x_of(marker.at)
             parts.append(_line(f"marker {marker.css}", x, top - 4, x, top + plot_h))
             near_right = x > left + plot_w * 0.75  # keep the label inside the chart
             anchor, label_x = ("end", x - 3) if near_right else ("start", x + 3)
-            parts.append(f'<text class="marker-label {escape(marker.css)}" x="{_f(label_x)}" '
-                         f'y="{_f(top - 6)}" text-anchor="{anchor}">{escape(marker.label)}</text>')
+            parts.append(
+                f'<text class="marker-label {escape(marker.css)}" x="{_f(label_x)}" '
+                f'y="{_f(top - 6)}" text-anchor="{anchor}">{escape(marker.label)}</text>'
+            )
     return Markup(
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'

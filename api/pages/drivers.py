@@ -27,22 +27,154 @@ _HANDLE_RE = re.compile(r"[@＠][A-Za-z0-9_.]+")
 
 # Function words. Hiragana bigrams are mostly grammar; a short list keeps the common ones out while
 # hiragana content words (まずい, ひどい) still come through.
-JA_STOP_BIGRAMS = frozenset((
-    "これ", "それ", "あれ", "どれ", "この", "その", "あの", "どの", "ここ", "そこ", "です", "ます",
-    "まし", "した", "して", "しま", "って", "いる", "いた", "いう", "ある", "あっ", "なる", "なっ",
-    "れる", "られ", "こと", "もの", "ので", "から", "けど", "たい", "よう", "など", "ため", "とか",
-    "でも", "また", "まだ", "もう", "さん", "ちゃ", "とい", "いっ", "てい", "てる", "でし", "だっ",
-    "ない", "なか", "かっ", "にも", "のは", "には", "では", "とは", "ても",
-))
-EN_STOPWORDS = frozenset((
-    "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was", "one",
-    "our", "out", "has", "have", "him", "his", "how", "its", "may", "new", "now", "off", "own", "say",
-    "she", "too", "use", "who", "why", "yes", "yet", "get", "got", "just", "like", "that", "this",
-    "with", "from", "they", "them", "then", "than", "what", "when", "where", "which", "while", "will",
-    "would", "could", "should", "about", "into", "over", "after", "very", "more", "most", "some",
-    "such", "only", "also", "been", "being", "were", "your", "yours", "their", "there", "these",
-    "those", "here", "http", "https", "www", "com", "amp", "via",
-))
+JA_STOP_BIGRAMS = frozenset(
+    (
+        "これ",
+        "それ",
+        "あれ",
+        "どれ",
+        "この",
+        "その",
+        "あの",
+        "どの",
+        "ここ",
+        "そこ",
+        "です",
+        "ます",
+        "まし",
+        "した",
+        "して",
+        "しま",
+        "って",
+        "いる",
+        "いた",
+        "いう",
+        "ある",
+        "あっ",
+        "なる",
+        "なっ",
+        "れる",
+        "られ",
+        "こと",
+        "もの",
+        "ので",
+        "から",
+        "けど",
+        "たい",
+        "よう",
+        "など",
+        "ため",
+        "とか",
+        "でも",
+        "また",
+        "まだ",
+        "もう",
+        "さん",
+        "ちゃ",
+        "とい",
+        "いっ",
+        "てい",
+        "てる",
+        "でし",
+        "だっ",
+        "ない",
+        "なか",
+        "かっ",
+        "にも",
+        "のは",
+        "には",
+        "では",
+        "とは",
+        "ても",
+    )
+)
+EN_STOPWORDS = frozenset(
+    (
+        "the",
+        "and",
+        "for",
+        "are",
+        "but",
+        "not",
+        "you",
+        "all",
+        "any",
+        "can",
+        "had",
+        "her",
+        "was",
+        "one",
+        "our",
+        "out",
+        "has",
+        "have",
+        "him",
+        "his",
+        "how",
+        "its",
+        "may",
+        "new",
+        "now",
+        "off",
+        "own",
+        "say",
+        "she",
+        "too",
+        "use",
+        "who",
+        "why",
+        "yes",
+        "yet",
+        "get",
+        "got",
+        "just",
+        "like",
+        "that",
+        "this",
+        "with",
+        "from",
+        "they",
+        "them",
+        "then",
+        "than",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "will",
+        "would",
+        "could",
+        "should",
+        "about",
+        "into",
+        "over",
+        "after",
+        "very",
+        "more",
+        "most",
+        "some",
+        "such",
+        "only",
+        "also",
+        "been",
+        "being",
+        "were",
+        "your",
+        "yours",
+        "their",
+        "there",
+        "these",
+        "those",
+        "here",
+        "http",
+        "https",
+        "www",
+        "com",
+        "amp",
+        "via",
+    )
+)
 MIN_LATIN_LEN = 3
 
 
@@ -60,8 +192,10 @@ def _keep_bigram(bigram: str) -> bool:
     if _HIRAGANA_RE.match(bigram):
         return a not in _PARTICLES
     # a particle glued to a content character ("琲の", "の新") spans a word boundary
-    return not ((a in _PARTICLES and _HIRAGANA_RE.match(a) and not _HIRAGANA_RE.match(b))
-                or (b in _PARTICLES and not _HIRAGANA_RE.match(a)))
+    return not (
+        (a in _PARTICLES and _HIRAGANA_RE.match(a) and not _HIRAGANA_RE.match(b))
+        or (b in _PARTICLES and not _HIRAGANA_RE.match(a))
+    )
 
 
 def tokenize(text: str) -> set[str]:
@@ -69,7 +203,7 @@ def tokenize(text: str) -> set[str]:
     tokens: set[str] = set()
     for run in _TOKEN_RE.findall(_normalise(text)):
         if _CJK_RE.match(run):
-            bigrams = (run[i:i + 2] for i in range(len(run) - 1))
+            bigrams = (run[i : i + 2] for i in range(len(run) - 1))
             tokens.update(bigram for bigram in bigrams if _keep_bigram(bigram))
         elif len(run) >= MIN_LATIN_LEN and not run.isdigit() and run not in EN_STOPWORDS:
             tokens.add(run)
@@ -83,8 +217,9 @@ def _document_counts(texts: list[str]) -> tuple[Counter[str], int]:
     return counts, sum(counts.values())
 
 
-def _join_bigrams(best: list[tuple[str, float]], counts: Counter[str], texts: list[str],
-                  k: int) -> list[tuple[str, float]]:
+def _join_bigrams(
+    best: list[tuple[str, float]], counts: Counter[str], texts: list[str], k: int
+) -> list[tuple[str, float]]:
     """Glue overlapping CJK bigrams back into their phrase ("異物" + "物混" + "混入" → "異物混入").
 
     Two bigrams are joined only when the joined string occurs in as many incident posts as the
@@ -103,8 +238,14 @@ def _join_bigrams(best: list[tuple[str, float]], counts: Counter[str], texts: li
             for grow_right in (True, False):
                 while True:
                     edge = phrase[-1] if grow_right else phrase[0]
-                    nxt = next((t for t in pending - used if (t[0] if grow_right else t[-1]) == edge
-                                and counts[t] == counts[term]), None)
+                    nxt = next(
+                        (
+                            t
+                            for t in pending - used
+                            if (t[0] if grow_right else t[-1]) == edge and counts[t] == counts[term]
+                        ),
+                        None,
+                    )
                     if nxt is None:
                         break
                     longer = phrase + nxt[1] if grow_right else nxt[0] + phrase
@@ -118,9 +259,14 @@ def _join_bigrams(best: list[tuple[str, float]], counts: Counter[str], texts: li
     return result
 
 
-def top_terms(incident_texts: Iterable[str], baseline_texts: Iterable[str], k: int = 10,
-              min_count: int = 2, prior_weight: float = 1.0,
-              exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
+def top_terms(
+    incident_texts: Iterable[str],
+    baseline_texts: Iterable[str],
+    k: int = 10,
+    min_count: int = 2,
+    prior_weight: float = 1.0,
+    exclude: Iterable[str] = (),
+) -> list[tuple[str, float]]:
     """The k terms most over-represented in `incident_texts` relative to `baseline_texts`.
 
     Returns (term, z-score) pairs, best first: only terms with a positive score that occur in at
@@ -152,4 +298,4 @@ def top_terms(incident_texts: Iterable[str], baseline_texts: Iterable[str], k: i
         if z > 0:
             scored.append((term, z))
     scored.sort(key=lambda item: (-item[1], item[0]))
-    return _join_bigrams(scored[:k * 4], incident, texts, k)
+    return _join_bigrams(scored[: k * 4], incident, texts, k)

@@ -26,8 +26,14 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
 }
 
 EVENT_LABELS: dict[str, str] = {
-    "opened": "発生", "updated": "更新", "escalated": "重大度の上昇", "acknowledge": "確認",
-    "snooze": "保留", "wake": "保留解除", "resolve": "解決", "comment": "コメント",
+    "opened": "発生",
+    "updated": "更新",
+    "escalated": "重大度の上昇",
+    "acknowledge": "確認",
+    "snooze": "保留",
+    "wake": "保留解除",
+    "resolve": "解決",
+    "comment": "コメント",
 }
 
 
@@ -45,7 +51,8 @@ def severity_badge(severity: str | None) -> Markup:
         return Markup('<span class="badge sev-none" title="Normal">平常</span>')
     labels = SEVERITY_LABELS.get(severity, {"ja": severity, "en": severity})
     return Markup('<span class="badge sev-{0}" title="{1}">{2}</span>').format(
-        severity if severity in SEVERITY_LABELS else "unknown", labels["en"], labels["ja"])
+        severity if severity in SEVERITY_LABELS else "unknown", labels["en"], labels["ja"]
+    )
 
 
 def worst_severity(severities: list[str]) -> str | None:
@@ -75,7 +82,8 @@ def local_time(at: datetime | None, tz_name: str | None = None, fmt: str = "%Y-%
         return Markup('<span class="muted">—</span>')
     utc = at.astimezone(UTC)
     return Markup('<time datetime="{0}" title="{1}">{2}</time>').format(
-        utc.isoformat(), utc.strftime("%Y-%m-%d %H:%M:%S UTC"), utc.astimezone(zone(tz_name)).strftime(fmt))
+        utc.isoformat(), utc.strftime("%Y-%m-%d %H:%M:%S UTC"), utc.astimezone(zone(tz_name)).strftime(fmt)
+    )
 
 
 def ago(at: datetime | None, now: datetime) -> str:
@@ -118,8 +126,14 @@ def _onset(at: datetime, tz_name: str, now: datetime) -> str:
     return day + local.strftime("%H:%M %Z")
 
 
-def headline(incident: Incident, brand_name: str, tz_name: str, now: datetime,
-             negative_share: float | None, baseline_share: float | None) -> Headline:
+def headline(
+    incident: Incident,
+    brand_name: str,
+    tz_name: str,
+    now: datetime,
+    negative_share: float | None,
+    baseline_share: float | None,
+) -> Headline:
     """One plain sentence, Japanese and English: what rose, by how much, since when, how negative.
 
     `negative_share`/`baseline_share` are the incident's own values when the detector recorded them;

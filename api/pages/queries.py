@@ -34,8 +34,9 @@ def _slot(session: Session, column: Any, seconds: int) -> Any:
     return cast(func.floor(func.extract("epoch", column) / seconds), Integer)
 
 
-def resampled_series(session: Session, brand_ids: Sequence[int], since: datetime, until: datetime,
-                     step: timedelta) -> dict[int, list[SeriesPoint]]:
+def resampled_series(
+    session: Session, brand_ids: Sequence[int], since: datetime, until: datetime, step: timedelta
+) -> dict[int, list[SeriesPoint]]:
     """Per brand, total and negative mentions per `step` slot (aligned to the epoch) in [since, until)."""
     if not brand_ids:
         return {}
@@ -63,14 +64,17 @@ def bucket_series(session: Session, brand_id: int, since: datetime, until: datet
     return [SeriesPoint(start, total, negative) for start, total, negative in rows]
 
 
-def counts_since(session: Session, brand_ids: Sequence[int], since: datetime,
-                 until: datetime | None = None) -> dict[int, tuple[int, int]]:
+def counts_since(
+    session: Session, brand_ids: Sequence[int], since: datetime, until: datetime | None = None
+) -> dict[int, tuple[int, int]]:
     """Per brand, (total, negative) mentions in buckets starting in [since, until)."""
     if not brand_ids:
         return {}
-    query = (select(Bucket.brand_id, func.sum(Bucket.total), func.sum(Bucket.negative))
-             .where(Bucket.brand_id.in_(list(brand_ids)), Bucket.start >= since)
-             .group_by(Bucket.brand_id))
+    query = (
+        select(Bucket.brand_id, func.sum(Bucket.total), func.sum(Bucket.negative))
+        .where(Bucket.brand_id.in_(list(brand_ids)), Bucket.start >= since)
+        .group_by(Bucket.brand_id)
+    )
     if until is not None:
         query = query.where(Bucket.start < until)
     rows = session.execute(query)
@@ -103,7 +107,8 @@ def open_severities(session: Session) -> dict[int, list[str]]:
     """Per brand, the severities of its open incidents (served by ix_incidents_brand_status)."""
     severities: dict[int, list[str]] = defaultdict(list)
     for brand_id, severity in session.execute(
-            select(Incident.brand_id, Incident.severity).where(Incident.status.in_(OPEN))):
+        select(Incident.brand_id, Incident.severity).where(Incident.status.in_(OPEN))
+    ):
         severities[brand_id].append(severity)
     return dict(severities)
 
@@ -111,7 +116,8 @@ def open_severities(session: Session) -> dict[int, list[str]]:
 def open_incidents(session: Session, limit: int = 200) -> list[tuple[Incident, str, str]]:
     """Open incidents, newest first, with their brand's name and timezone."""
     rows = session.execute(
-        select(Incident, Brand.name, Brand.timezone).join(Brand, Brand.id == Incident.brand_id)
+        select(Incident, Brand.name, Brand.timezone)
+        .join(Brand, Brand.id == Incident.brand_id)
         .where(Incident.status.in_(OPEN))
         .order_by(Incident.started_at.desc(), Incident.id.desc())
         .limit(limit)
@@ -121,7 +127,8 @@ def open_incidents(session: Session, limit: int = 200) -> list[tuple[Incident, s
 
 def recent_resolved(session: Session, limit: int = 10) -> list[tuple[Incident, str, str]]:
     rows = session.execute(
-        select(Incident, Brand.name, Brand.timezone).join(Brand, Brand.id == Incident.brand_id)
+        select(Incident, Brand.name, Brand.timezone)
+        .join(Brand, Brand.id == Incident.brand_id)
         .where(Incident.status == Status.RESOLVED.value)
         .order_by(Incident.resolved_at.desc(), Incident.id.desc())
         .limit(limit)
@@ -130,36 +137,45 @@ def recent_resolved(session: Session, limit: int = 10) -> list[tuple[Incident, s
 
 
 def brand_incidents(session: Session, brand_id: int, limit: int = 50) -> list[Incident]:
-    return list(session.scalars(
-        select(Incident).where(Incident.brand_id == brand_id)
-        .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(Incident.brand_id == brand_id)
+            .order_by(Incident.started_at.desc(), Incident.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def sources(session: Session, limit: int = 200) -> list[Source]:
     """Sources, failing ones first."""
-    return list(session.scalars(
-        select(Source).order_by(Source.consecutive_failures.desc(), Source.name).limit(limit)
-    ))
+    return list(
+        session.scalars(select(Source).order_by(Source.consecutive_failures.desc(), Source.name).limit(limit))
+    )
 
 
 def incident_events(session: Session, incident_id: int) -> list[IncidentEvent]:
-    return list(session.scalars(
-        select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
-        .order_by(IncidentEvent.at, IncidentEvent.id)
-    ))
+    return list(
+        session.scalars(
+            select(IncidentEvent)
+            .where(IncidentEvent.incident_id == incident_id)
+            .order_by(IncidentEvent.at, IncidentEvent.id)
+        )
+    )
 
 
 def _reach() -> Any:
     return func.coalesce(Mention.author_followers, 0) + func.coalesce(Mention.reposts, 0)
 
 
-def top_posts(session: Session, brand_id: int, since: datetime, until: datetime,
-              limit: int = 10) -> list[tuple[Mention, int]]:
+def top_posts(
+    session: Session, brand_id: int, since: datetime, until: datetime, limit: int = 10
+) -> list[tuple[Mention, int]]:
     """The brand's posts in [since, until] with the largest reach (author followers + reposts)."""
     reach = _reach().label("reach")
     rows = session.execute(
-        select(Mention, reach).join(MentionBrand, MentionBrand.mention_id == Mention.id)
+        select(Mention, reach)
+        .join(MentionBrand, MentionBrand.mention_id == Mention.id)
         .where(MentionBrand.brand_id == brand_id, MentionBrand.posted_at.between(since, until))
         .order_by(reach.desc(), Mention.posted_at, Mention.id)
         .limit(limit)
@@ -167,13 +183,20 @@ def top_posts(session: Session, brand_id: int, since: datetime, until: datetime,
     return [(mention, int(value or 0)) for mention, value in rows]
 
 
-def post_texts(session: Session, brand_id: int, since: datetime, until: datetime,
-               limit: int = TEXT_SAMPLE) -> list[str]:
+def post_texts(
+    session: Session, brand_id: int, since: datetime, until: datetime, limit: int = TEXT_SAMPLE
+) -> list[str]:
     """Texts of the brand's posts in [since, until), the most recent `limit` of them."""
-    return list(session.scalars(
-        select(Mention.text).join(MentionBrand, MentionBrand.mention_id == Mention.id)
-        .where(MentionBrand.brand_id == brand_id, MentionBrand.posted_at >= since,
-               MentionBrand.posted_at < until)
-        .order_by(MentionBrand.posted_at.desc())
-        .limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(Mention.text)
+            .join(MentionBrand, MentionBrand.mention_id == Mention.id)
+            .where(
+                MentionBrand.brand_id == brand_id,
+                MentionBrand.posted_at >= since,
+                MentionBrand.posted_at < until,
+            )
+            .order_by(MentionBrand.posted_at.desc())
+            .limit(limit)
+        )
+    )

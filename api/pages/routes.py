@@ -45,10 +45,22 @@ DAY = timedelta(days=1)
 
 router = APIRouter(include_in_schema=False)
 
-_env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined,
-                   trim_blocks=True, lstrip_blocks=True)
-_env.globals.update(badge=severity_badge, t=local_time, status_label=status_label, kind_label=kind_label,
-                    event_label=event_label, percent=percent, ago=ago)
+_env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.globals.update(
+    badge=severity_badge,
+    t=local_time,
+    status_label=status_label,
+    kind_label=kind_label,
+    event_label=event_label,
+    percent=percent,
+    ago=ago,
+)
 
 
 def _render(request: Request, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
@@ -91,8 +103,9 @@ def _stylesheet() -> str:
 
 @router.get("/static/noroshi.css", name="noroshi_css")
 def stylesheet() -> Response:
-    return Response(_stylesheet(), media_type="text/css; charset=utf-8",
-                    headers={"Cache-Control": "public, max-age=3600"})
+    return Response(
+        _stylesheet(), media_type="text/css; charset=utf-8", headers={"Cache-Control": "public, max-age=3600"}
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +123,9 @@ class BrandRow:
     baseline_share: float | None
 
 
-def _brand_rows(session: Session, ids: list[int], open_by_brand: dict[int, list[str]],
-                now: datetime) -> list[BrandRow]:
+def _brand_rows(
+    session: Session, ids: list[int], open_by_brand: dict[int, list[str]], now: datetime
+) -> list[BrandRow]:
     brands = queries.brands_by_id(session, ids)
     runs = queries.detector_runs(session, ids)
     since = _floor_hour(now) - 23 * HOUR
@@ -123,27 +137,46 @@ def _brand_rows(session: Session, ids: list[int], open_by_brand: dict[int, list[
         points = _dense(hourly.get(brand_id, []), since, HOUR, 24)
         total, negative = last_hour.get(brand_id, (0, 0))
         run = runs.get(brand_id)
-        expected = (run.expected * 60 / brand.bucket_minutes
-                    if run is not None and run.expected is not None else None)
+        expected = (
+            run.expected * 60 / brand.bucket_minutes if run is not None and run.expected is not None else None
+        )
         severities = open_by_brand.get(brand_id, [])
-        rows.append(BrandRow(
-            id=brand_id, name=brand.name, timezone=brand.timezone,
-            severity=worst_severity(severities), open_count=len(severities),
-            volume_spark=sparkline([p.total for p in points], css="spark vol",
-                                   title=f"{brand.name}: 24時間の言及数 / mentions per hour, last 24 h "
-                                         f"(max {max(p.total for p in points)})"),
-            share_spark=sparkline([share(p.negative, p.total) for p in points], y_max=1.0, css="spark neg",
-                                  title=f"{brand.name}: 否定的な投稿の割合 / negative share, last 24 h"),
-            last_hour=total, expected_hour=expected, share_now=share(negative, total),
-            baseline_share=run.baseline_share if run is not None else None,
-        ))
+        rows.append(
+            BrandRow(
+                id=brand_id,
+                name=brand.name,
+                timezone=brand.timezone,
+                severity=worst_severity(severities),
+                open_count=len(severities),
+                volume_spark=sparkline(
+                    [p.total for p in points],
+                    css="spark vol",
+                    title=f"{brand.name}: 24時間の言及数 / mentions per hour, last 24 h "
+                    f"(max {max(p.total for p in points)})",
+                ),
+                share_spark=sparkline(
+                    [share(p.negative, p.total) for p in points],
+                    y_max=1.0,
+                    css="spark neg",
+                    title=f"{brand.name}: 否定的な投稿の割合 / negative share, last 24 h",
+                ),
+                last_hour=total,
+                expected_hour=expected,
+                share_now=share(negative, total),
+                baseline_share=run.baseline_share if run is not None else None,
+            )
+        )
     return rows
 
 
 @router.get("/", response_class=HTMLResponse, name="dashboard")
-def dashboard(request: Request, page: int = Query(1, ge=1, le=10_000), q: str = Query("", max_length=200),
-              session: Session = Depends(get_session),
-              context: ApiContext = Depends(get_context)) -> HTMLResponse:
+def dashboard(
+    request: Request,
+    page: int = Query(1, ge=1, le=10_000),
+    q: str = Query("", max_length=200),
+    session: Session = Depends(get_session),
+    context: ApiContext = Depends(get_context),
+) -> HTMLResponse:
     now = context.clock()
     open_by_brand = queries.open_severities(session)
     index = queries.brand_index(session)
@@ -156,12 +189,22 @@ def dashboard(request: Request, page: int = Query(1, ge=1, le=10_000), q: str = 
     matching.sort(key=order)
     pages = max((len(matching) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(page, pages)
-    shown = [bid for bid, _ in matching[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
+    shown = [bid for bid, _ in matching[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
     return _render(
-        request, "dashboard.html", now=now, refresh=DASHBOARD_REFRESH_SECONDS, brand_count=len(index),
-        rows=_brand_rows(session, shown, open_by_brand, now), matching=len(matching), page=page, pages=pages,
-        first=(page - 1) * PAGE_SIZE + 1, q=q, open_incidents=queries.open_incidents(session),
-        resolved=queries.recent_resolved(session), sources=queries.sources(session),
+        request,
+        "dashboard.html",
+        now=now,
+        refresh=DASHBOARD_REFRESH_SECONDS,
+        brand_count=len(index),
+        rows=_brand_rows(session, shown, open_by_brand, now),
+        matching=len(matching),
+        page=page,
+        pages=pages,
+        first=(page - 1) * PAGE_SIZE + 1,
+        q=q,
+        open_incidents=queries.open_incidents(session),
+        resolved=queries.recent_resolved(session),
+        sources=queries.sources(session),
     )
 
 
@@ -177,8 +220,9 @@ def _chart_range(incident: Incident, now: datetime, width: timedelta) -> tuple[d
     return since, until, step
 
 
-def _shares(session: Session, incident: Incident, active_from: datetime,
-            active_to: datetime) -> tuple[float | None, float | None]:
+def _shares(
+    session: Session, incident: Incident, active_from: datetime, active_to: datetime
+) -> tuple[float | None, float | None]:
     """Negative share during the incident and usually: the detector's values, else from the buckets."""
     negative_share, baseline_share = incident.negative_share, incident.baseline_share
     brand_id = incident.brand_id
@@ -195,52 +239,91 @@ def _shares(session: Session, incident: Incident, active_from: datetime,
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse, name="incident_page")
-def incident_page(request: Request, incident_id: str, session: Session = Depends(get_session),
-                  context: ApiContext = Depends(get_context)) -> HTMLResponse:
+def incident_page(
+    request: Request,
+    incident_id: str,
+    session: Session = Depends(get_session),
+    context: ApiContext = Depends(get_context),
+) -> HTMLResponse:
     now = context.clock()
     number = _parse_id(incident_id)
     incident = session.get(Incident, number) if number is not None else None
     brand = session.get(Brand, incident.brand_id) if incident is not None else None
     if incident is None or brand is None:
-        return _not_found(request, now, f"インシデント「{incident_id}」は見つかりません。",
-                          f"There is no incident with id “{incident_id}”.")
+        return _not_found(
+            request,
+            now,
+            f"インシデント「{incident_id}」は見つかりません。",
+            f"There is no incident with id “{incident_id}”.",
+        )
     width = timedelta(minutes=brand.bucket_minutes)
     active_from, active_to = incident_window(incident, now, brand.bucket_minutes)
     negative_share, baseline_share = _shares(session, incident, active_from, active_to)
     since, until, step = _chart_range(incident, now, width)
-    points = (queries.bucket_series(session, brand.id, since, until) if step == width
-              else queries.resampled_series(session, [brand.id], since, until, step).get(brand.id, []))
+    points = (
+        queries.bucket_series(session, brand.id, since, until)
+        if step == width
+        else queries.resampled_series(session, [brand.id], since, until, step).get(brand.id, [])
+    )
     markers = [Marker(incident.started_at, "発生 onset")]
     if incident.resolved_at is not None:
         markers.append(Marker(incident.resolved_at, "解決 resolved", css="resolved"))
-    chart = volume_chart(points, since=since, until=until, step=step, tz=zone(brand.timezone),
-                         markers=markers, band=(active_from, active_to),
-                         title=f"{brand.name}: 言及数と否定的な投稿 / mentions and negative posts per "
-                               f"{int(step.total_seconds() // 60)} min")
+    chart = volume_chart(
+        points,
+        since=since,
+        until=until,
+        step=step,
+        tz=zone(brand.timezone),
+        markers=markers,
+        band=(active_from, active_to),
+        title=f"{brand.name}: 言及数と否定的な投稿 / mentions and negative posts per "
+        f"{int(step.total_seconds() // 60)} min",
+    )
     posts_from, posts_to = incident.started_at - HOUR, incident.last_signal_at + HOUR
     top = queries.top_posts(session, brand.id, posts_from, posts_to)
     posts = [(mention, reach, safe_url(mention.url)) for mention, reach in top]
-    terms = top_terms(queries.post_texts(session, brand.id, posts_from, posts_to),
-                      queries.post_texts(session, brand.id, posts_from - DAY, posts_from),
-                      exclude=[brand.name, *brand.keywords])
+    terms = top_terms(
+        queries.post_texts(session, brand.id, posts_from, posts_to),
+        queries.post_texts(session, brand.id, posts_from - DAY, posts_from),
+        exclude=[brand.name, *brand.keywords],
+    )
     return _render(
-        request, "incident.html", now=now, incident=incident, brand=brand, tz=brand.timezone,
+        request,
+        "incident.html",
+        now=now,
+        incident=incident,
+        brand=brand,
+        tz=brand.timezone,
         refresh=30 if incident.resolved_at is None else None,
         headline=headline(incident, brand.name, brand.timezone, now, negative_share, baseline_share),
-        negative_share=negative_share, baseline_share=baseline_share, chart=chart, posts=posts, terms=terms,
-        posts_from=posts_from, posts_to=posts_to, events=queries.incident_events(session, incident.id),
+        negative_share=negative_share,
+        baseline_share=baseline_share,
+        chart=chart,
+        posts=posts,
+        terms=terms,
+        posts_from=posts_from,
+        posts_to=posts_to,
+        events=queries.incident_events(session, incident.id),
     )
 
 
 @router.get("/brands/{brand_id}", response_class=HTMLResponse, name="brand_page")
-def brand_page(request: Request, brand_id: str, session: Session = Depends(get_session),
-               context: ApiContext = Depends(get_context)) -> HTMLResponse:
+def brand_page(
+    request: Request,
+    brand_id: str,
+    session: Session = Depends(get_session),
+    context: ApiContext = Depends(get_context),
+) -> HTMLResponse:
     now = context.clock()
     number = _parse_id(brand_id)
     brand = session.get(Brand, number) if number is not None else None
     if brand is None:
-        return _not_found(request, now, f"ブランド「{brand_id}」は見つかりません。",
-                          f"There is no brand with id “{brand_id}”.")
+        return _not_found(
+            request,
+            now,
+            f"ブランド「{brand_id}」は見つかりません。",
+            f"There is no brand with id “{brand_id}”.",
+        )
     until = _floor_hour(now) + HOUR
     since = until - 7 * DAY
     points = queries.resampled_series(session, [brand.id], since, until, HOUR).get(brand.id, [])
@@ -248,11 +331,24 @@ def brand_page(request: Request, brand_id: str, session: Session = Depends(get_s
     negative = sum(p.negative for p in points)
     incidents = queries.brand_incidents(session, brand.id)
     open_severities = [i.severity for i in incidents if i.status in queries.OPEN]
-    chart = volume_chart(points, since=since, until=until, step=HOUR, tz=zone(brand.timezone),
-                         title=f"{brand.name}: 7日間の言及数（1時間ごと）/ mentions per hour, last 7 days")
+    chart = volume_chart(
+        points,
+        since=since,
+        until=until,
+        step=HOUR,
+        tz=zone(brand.timezone),
+        title=f"{brand.name}: 7日間の言及数（1時間ごと）/ mentions per hour, last 7 days",
+    )
     return _render(
-        request, "brand.html", now=now, brand=brand, tz=brand.timezone, chart=chart, week_total=total,
-        week_share=share(negative, total), run=queries.detector_runs(session, [brand.id]).get(brand.id),
+        request,
+        "brand.html",
+        now=now,
+        brand=brand,
+        tz=brand.timezone,
+        chart=chart,
+        week_total=total,
+        week_share=share(negative, total),
+        run=queries.detector_runs(session, [brand.id]).get(brand.id),
         incidents=[(i, brand.name, brand.timezone) for i in incidents],
         severity=worst_severity(open_severities),
     )

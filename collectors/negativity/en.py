@@ -23,9 +23,7 @@ _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _NO_LONGER = re.compile(r"\b(?i:no longer)\b")
 # Two or more Capitalised Words (joined by of/the/and/&) after a lower-case word or a comma, i.e. not
 # at the start of a sentence, where capitals are ordinary.
-_NAME = re.compile(
-    r"(?<=[a-z0-9,;:] )[A-Z][a-z'\u2019]+(?: (?:of|the|de|and|&) )?(?: ?[A-Z][a-z'\u2019]+)+"
-)
+_NAME = re.compile(r"(?<=[a-z0-9,;:] )[A-Z][a-z'\u2019]+(?: (?:of|the|de|and|&) )?(?: ?[A-Z][a-z'\u2019]+)+")
 _WORD_JOINER = "\u2060"  # invisible; a masked word no longer matches VADER's lexicon
 
 

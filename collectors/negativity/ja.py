@@ -57,9 +57,38 @@ _FILLERS = frozenset({"いや", "いやいや", "まあ", "まぁ", "ええ"})
 _II = frozenset({"いい", "良い", "よい"})
 _MODAL_BEFORE_II = frozenset({"て", "で", "ば", "ても", "でも", "も", "たら", "なら"})
 _INTENSIFIERS = frozenset(
-    {"とても", "すごく", "すごい", "すげー", "すげえ", "めっちゃ", "めちゃ", "めちゃくちゃ", "マジ", "まじ",
-     "本当に", "本当", "ほんと", "ほんとに", "超", "非常", "大変", "かなり", "全く", "最も", "一番", "クッソ",
-     "くっそ", "死ぬほど", "極めて", "あまりに", "あまりにも", "心底", "ガチ", "がち"}
+    {
+        "とても",
+        "すごく",
+        "すごい",
+        "すげー",
+        "すげえ",
+        "めっちゃ",
+        "めちゃ",
+        "めちゃくちゃ",
+        "マジ",
+        "まじ",
+        "本当に",
+        "本当",
+        "ほんと",
+        "ほんとに",
+        "超",
+        "非常",
+        "大変",
+        "かなり",
+        "全く",
+        "最も",
+        "一番",
+        "クッソ",
+        "くっそ",
+        "死ぬほど",
+        "極めて",
+        "あまりに",
+        "あまりにも",
+        "心底",
+        "ガチ",
+        "がち",
+    }
 )
 _SURFACE_NEGATIONS = ("じゃない", "ではない", "じゃなかった", "でもない", "じゃねー", "じゃねえ")
 _SEPARATORS = str.maketrans({c: " " for c in (_FIELD, _TOKEN, _EOS, "\x1c", "\x1d")})
@@ -76,9 +105,7 @@ class JapaneseEvidence:
     """Turns a Japanese post into (negative evidence, positive evidence), both ≥ 0."""
 
     def __init__(self, extra_surface: Iterable[tuple[str, float]] = ()) -> None:
-        self._tagger = fugashi.GenericTagger(
-            f"{ipadic.MECAB_ARGS} -F{_FORMAT} -U{_FORMAT} -E{_EOS}"
-        )
+        self._tagger = fugashi.GenericTagger(f"{ipadic.MECAB_ARGS} -F{_FORMAT} -U{_FORMAT} -E{_EOS}")
         self._lex: dict[tuple[str, ...], tuple[float, bool]] = {}  # base forms → (weight, own list)
         surface: dict[str, float] = {}
         for term, weight, kind in resources.own_entries("ja_lexicon.tsv"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from alerting.tick import DetectionTicker
@@ -19,8 +20,16 @@ FIVE = timedelta(minutes=5)
 def _fill(session, brand_id: int, start: datetime, counts: list[tuple[int, int]]) -> None:  # type: ignore[no-untyped-def]
     for i, (total, negative) in enumerate(counts):
         if total:
-            session.add(Bucket(brand_id=brand_id, start=start + i * FIVE, total=total, negative=negative,
-                               reach=total * 100, authors=total))
+            session.add(
+                Bucket(
+                    brand_id=brand_id,
+                    start=start + i * FIVE,
+                    total=total,
+                    negative=negative,
+                    reach=total * 100,
+                    authors=total,
+                )
+            )
 
 
 def _day_with_flare(rng: random.Random, flare_at: int, buckets: int = 288) -> list[tuple[int, int]]:
@@ -51,7 +60,9 @@ def test_a_flare_opens_one_incident_per_kind_and_ticks_are_idempotent(factory, n
             assert incident.started_at >= start + 250 * FIVE, "fired before the flare began"
             assert incident.started_at <= start + 262 * FIVE, "fired more than an hour after onset"
             assert incident.status == "triggered"
-            events = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)).all()
+            events = session.scalars(
+                select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)
+            ).all()
             assert events[0].event == "opened" and events[0].actor == "noroshi"
         run = session.get(DetectorRun, brand)
         assert run.evaluated_through == start + 287 * FIVE
@@ -73,22 +84,64 @@ def test_buckets_past_a_source_watermark_wait(factory, now) -> None:
         assert session.get(DetectorRun, brand).evaluated_through == start + 35 * FIVE
 
 
-def test_quiet_incidents_resolve_and_a_new_event_opens_a_new_incident(factory, now) -> None:
+def _two_bursts(quiet_buckets: int) -> list[tuple[int, int]]:
     rng = random.Random(3)
     counts = [(rng.randint(8, 12), 1) for _ in range(200)]
     counts += [(120, 80)] * 6  # a burst
-    counts += [(rng.randint(8, 12), 1) for _ in range(120)]  # ten quiet hours
+    counts += [(rng.randint(8, 12), 1) for _ in range(quiet_buckets)]
     counts += [(150, 100)] * 6  # a second burst
+    return counts
+
+
+@pytest.mark.parametrize(("auto_resolve", "quiet_hours"), [(timedelta(hours=2), 5), (None, 16)])
+def test_quiet_incidents_resolve_and_a_new_event_opens_a_new_incident(
+    factory, now, auto_resolve, quiet_hours
+) -> None:
+    """With an explicit auto-resolve, or following the detector's own quiet period (the default)."""
+    counts = _two_bursts(quiet_hours * 12)
     start = bucket_start(now - len(counts) * FIVE, 5)
     with factory() as session, session.begin():
         brand = add_brand(session, "b", ["b"], now).id
         _fill(session, brand, start, counts)
-    DetectionTicker(factory, auto_resolve=timedelta(hours=2)).tick(now)
+    DetectionTicker(factory, auto_resolve=auto_resolve).tick(now)
     with factory() as session:
-        volume = session.scalars(select(Incident).where(Incident.kind == "volume").order_by(Incident.id)).all()
+        volume = session.scalars(
+            select(Incident).where(Incident.kind == "volume").order_by(Incident.id)
+        ).all()
         assert len(volume) == 2
         assert volume[0].status == "resolved" and volume[0].resolved_at is not None
         assert volume[1].status == "triggered"
-        resolved_events = session.scalars(select(IncidentEvent).where(
-            IncidentEvent.incident_id == volume[0].id, IncidentEvent.event == "resolve")).all()
+        resolved_events = session.scalars(
+            select(IncidentEvent).where(
+                IncidentEvent.incident_id == volume[0].id, IncidentEvent.event == "resolve"
+            )
+        ).all()
         assert len(resolved_events) == 1 and "auto-resolved" in (resolved_events[0].note or "")
+
+
+def test_ticking_bucket_by_bucket_equals_one_catch_up_tick(factory, now) -> None:
+    """A restart or a slow scheduler must not change what opens: the state carries over exactly."""
+    counts = _day_with_flare(random.Random(11), flare_at=240)
+    start = bucket_start(now - len(counts) * FIVE, 5)
+    with factory() as session, session.begin():
+        one = add_brand(session, "one", ["one"], now).id
+        many = add_brand(session, "many", ["many"], now).id
+        _fill(session, one, start, counts)
+        _fill(session, many, start, counts)
+    DetectionTicker(factory).tick(now)  # both brands catch up at once
+    with factory() as session, session.begin():
+        session.execute(Incident.__table__.delete().where(Incident.brand_id == many))
+        session.execute(DetectorRun.__table__.delete().where(DetectorRun.brand_id == many))
+    stepper = DetectionTicker(factory)
+    # tick the second brand bucket by bucket (the first brand is already up to date: nothing changes)
+    for i in range(1, len(counts) + 2):
+        stepper.tick(start + i * FIVE + timedelta(seconds=10))
+    with factory() as session:
+
+        def opened(brand_id: int) -> list[tuple[str, datetime, str]]:
+            rows = session.scalars(
+                select(Incident).where(Incident.brand_id == brand_id).order_by(Incident.id)
+            )
+            return [(r.kind, r.started_at, r.severity) for r in rows]
+
+        assert opened(one) and opened(one) == opened(many)

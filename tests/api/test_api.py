@@ -50,8 +50,14 @@ def test_push_stores_valid_items_and_reports_each_one(client, make_key, factory)
         {"id": "a2", "posted_at": "2026-11-21T05:02:00", "text": "ノロシ珈琲"},  # naive time
         {"id": "a3", "text": "Noroshi Coffee is awful"},  # no posted_at
         {"id": "a4", "posted_at": "2026-11-21T05:03:00+09:00", "text": "unrelated"},
-        {"id": "a5", "posted_at": "2026-11-21T05:04:00Z", "text": "Noroshi Coffee was rude to me, never again",
-         "followers": 1200, "reposts": 3, "lang": "en"},
+        {
+            "id": "a5",
+            "posted_at": "2026-11-21T05:04:00Z",
+            "text": "Noroshi Coffee was rude to me, never again",
+            "followers": 1200,
+            "reposts": 3,
+            "lang": "en",
+        },
     ]
     response = client.post("/api/v1/mentions", json={"mentions": items}, headers=admin)
     assert response.status_code == 200, response.text
@@ -62,24 +68,37 @@ def test_push_stores_valid_items_and_reports_each_one(client, make_key, factory)
     assert body["results"][2]["errors"][0]["field"] == "posted_at"
 
     again = client.post("/api/v1/mentions", json={"mentions": items}, headers=admin).json()
-    assert [r["status"] for r in again["results"]] == ["duplicate", "rejected", "rejected", "unmatched", "duplicate"]
+    assert [r["status"] for r in again["results"]] == [
+        "duplicate",
+        "rejected",
+        "rejected",
+        "unmatched",
+        "duplicate",
+    ]
     with factory() as session:
         assert session.scalar(select(func.count(Mention.id))) == 2
         assert session.scalar(select(func.sum(Bucket.total))) == 2
 
     listed = client.get("/api/v1/mentions", params={"limit": 1}, headers=admin).json()
     assert [m["external_id"] for m in listed["items"]] == ["a5"]
-    second = client.get("/api/v1/mentions", params={"limit": 1, "cursor": listed["next_cursor"]},
-                        headers=admin).json()
+    second = client.get(
+        "/api/v1/mentions", params={"limit": 1, "cursor": listed["next_cursor"]}, headers=admin
+    ).json()
     assert [m["external_id"] for m in second["items"]] == ["a1"] and second["next_cursor"] is None
 
 
 def test_push_envelope_errors_are_4xx(client, make_key) -> None:
     headers = make_key("ingest")
     assert client.post("/api/v1/mentions", json={"mentions": []}, headers=headers).status_code == 422
-    assert client.post("/api/v1/mentions", content=b"{not json", headers={**headers,
-                       "content-type": "application/json"}).status_code == 422
-    unknown = client.post("/api/v1/mentions", json={"source": "nope", "mentions": [{"id": "1"}]}, headers=headers)
+    assert (
+        client.post(
+            "/api/v1/mentions", content=b"{not json", headers={**headers, "content-type": "application/json"}
+        ).status_code
+        == 422
+    )
+    unknown = client.post(
+        "/api/v1/mentions", json={"source": "nope", "mentions": [{"id": "1"}]}, headers=headers
+    )
     assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_source"
     too_many = [{"id": str(i)} for i in range(1001)]
     assert client.post("/api/v1/mentions", json={"mentions": too_many}, headers=headers).status_code == 422

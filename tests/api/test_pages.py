@@ -53,15 +53,21 @@ def env(engine, factory) -> Iterator[Env]:  # type: ignore[no-untyped-def]  # SQ
 
 
 def add_brand(session: Session, name: str, **fields: object) -> Brand:
-    brand = Brand(name=name, keywords=fields.pop("keywords", [name]), created_at=NOW - timedelta(days=30),
-                  updated_at=NOW - timedelta(days=30), **fields)
+    brand = Brand(
+        name=name,
+        keywords=fields.pop("keywords", [name]),
+        created_at=NOW - timedelta(days=30),
+        updated_at=NOW - timedelta(days=30),
+        **fields,
+    )
     session.add(brand)
     session.flush()
     return brand
 
 
-def add_buckets(session: Session, brand: Brand, since: datetime, until: datetime, total: int,
-                negative: int) -> None:
+def add_buckets(
+    session: Session, brand: Brand, since: datetime, until: datetime, total: int, negative: int
+) -> None:
     at = since
     while at < until:
         session.merge(Bucket(brand_id=brand.id, start=at, total=total, negative=negative, reach=0, authors=0))
@@ -71,13 +77,31 @@ def add_buckets(session: Session, brand: Brand, since: datetime, until: datetime
 _mention_ids = iter(range(1, 1_000_000))
 
 
-def add_post(session: Session, source: Source, brand: Brand, text: str, posted_at: datetime,
-             followers: int = 10, reposts: int = 0, negative: bool = False,
-             url: str | None = None) -> Mention:
-    mention = Mention(source_id=source.id, external_id=str(next(_mention_ids)), posted_at=posted_at,
-                      collected_at=posted_at, author=f"user{followers}", author_followers=followers,
-                      reposts=reposts, url=url, lang="ja", text=text, negativity=0.9 if negative else 0.1,
-                      negative=negative)
+def add_post(
+    session: Session,
+    source: Source,
+    brand: Brand,
+    text: str,
+    posted_at: datetime,
+    followers: int = 10,
+    reposts: int = 0,
+    negative: bool = False,
+    url: str | None = None,
+) -> Mention:
+    mention = Mention(
+        source_id=source.id,
+        external_id=str(next(_mention_ids)),
+        posted_at=posted_at,
+        collected_at=posted_at,
+        author=f"user{followers}",
+        author_followers=followers,
+        reposts=reposts,
+        url=url,
+        lang="ja",
+        text=text,
+        negativity=0.9 if negative else 0.1,
+        negative=negative,
+    )
     session.add(mention)
     session.flush()
     session.add(MentionBrand(mention_id=mention.id, brand_id=brand.id, posted_at=posted_at))
@@ -86,10 +110,22 @@ def add_post(session: Session, source: Source, brand: Brand, text: str, posted_a
 
 def add_incident(session: Session, brand: Brand, **fields: object) -> Incident:
     values: dict[str, object] = dict(
-        kind="volume", status="triggered", severity="flame", started_at=ONSET,
-        last_signal_at=NOW - timedelta(minutes=10), score=9.0, peak_score=9.5, observed=240.0, expected=30.0,
-        upper=60.0, negative_share=0.63, baseline_share=0.12, test="nb_tail_1h", evidence={},
-        created_at=ONSET, updated_at=NOW,
+        kind="volume",
+        status="triggered",
+        severity="flame",
+        started_at=ONSET,
+        last_signal_at=NOW - timedelta(minutes=10),
+        score=9.0,
+        peak_score=9.5,
+        observed=240.0,
+        expected=30.0,
+        upper=60.0,
+        negative_share=0.63,
+        baseline_share=0.12,
+        test="nb_tail_1h",
+        evidence={},
+        created_at=ONSET,
+        updated_at=NOW,
     )
     values.update(fields)
     incident = Incident(brand_id=brand.id, dedup_key=f"brand:{brand.id}:{values['kind']}", **values)
@@ -123,10 +159,21 @@ class Scenario:
 @pytest.fixture()
 def scenario(env: Env) -> Scenario:
     with env.factory() as session, session.begin():
-        source = Source(name="rss-main", kind="rss", created_at=NOW,
-                        last_success_at=NOW - timedelta(minutes=3), consecutive_failures=0)
-        failing = Source(name="x-stream", kind="x", created_at=NOW, last_error="HTTP 429 Too Many Requests",
-                         last_error_at=NOW - timedelta(minutes=1), consecutive_failures=4)
+        source = Source(
+            name="rss-main",
+            kind="rss",
+            created_at=NOW,
+            last_success_at=NOW - timedelta(minutes=3),
+            consecutive_failures=0,
+        )
+        failing = Source(
+            name="x-stream",
+            kind="x",
+            created_at=NOW,
+            last_error="HTTP 429 Too Many Requests",
+            last_error_at=NOW - timedelta(minutes=1),
+            consecutive_failures=4,
+        )
         session.add_all([source, failing])
         session.flush()
         brand = add_brand(session, "ノロシ珈琲", keywords=["ノロシ珈琲", "Noroshi Coffee"], exclude=["求人"])
@@ -134,40 +181,100 @@ def scenario(env: Env) -> Scenario:
         add_buckets(session, brand, NOW - timedelta(hours=30), ONSET, total=2, negative=0)
         add_buckets(session, brand, ONSET, NOW, total=20, negative=12)
         add_buckets(session, quiet, NOW - timedelta(hours=5), NOW, total=1, negative=0)
-        session.add(DetectorRun(brand_id=brand.id, expected=2.0, upper=5.0, baseline_share=0.12,
-                                updated_at=NOW))
+        session.add(
+            DetectorRun(brand_id=brand.id, expected=2.0, upper=5.0, baseline_share=0.12, updated_at=NOW)
+        )
 
         reach = [(5000, 100), (200, 4000), (50_000, 0), (10, 1)]  # (followers, reposts)
         texts = [f"ノロシ珈琲 異物混入 投稿{i}" for i in range(len(reach))]
         for (followers, reposts), text in zip(reach, texts, strict=True):
-            add_post(session, source, brand, text, ONSET + timedelta(minutes=10), followers, reposts,
-                     negative=True, url="https://example.com/p")
-        add_post(session, source, brand, "<script>alert(1)</script> ノロシ珈琲 異物混入",
-                 ONSET + timedelta(minutes=20), followers=3, url="javascript:alert(2)")
+            add_post(
+                session,
+                source,
+                brand,
+                text,
+                ONSET + timedelta(minutes=10),
+                followers,
+                reposts,
+                negative=True,
+                url="https://example.com/p",
+            )
+        add_post(
+            session,
+            source,
+            brand,
+            "<script>alert(1)</script> ノロシ珈琲 異物混入",
+            ONSET + timedelta(minutes=20),
+            followers=3,
+            url="javascript:alert(2)",
+        )
         outside = "ノロシ珈琲 ずっと前の投稿"
         add_post(session, source, brand, outside, ONSET - timedelta(hours=3), followers=10_000_000)
         for i in range(30):  # the day before: ordinary chatter
-            add_post(session, source, brand, f"ノロシ珈琲 新作ラテ おいしい {i}",
-                     ONSET - timedelta(hours=5, minutes=i))
+            add_post(
+                session,
+                source,
+                brand,
+                f"ノロシ珈琲 新作ラテ おいしい {i}",
+                ONSET - timedelta(hours=5, minutes=i),
+            )
 
-        older = add_incident(session, brand, kind="negativity", severity="attention",
-                             started_at=ONSET - timedelta(minutes=30), observed=9.0, expected=3.0)
+        older = add_incident(
+            session,
+            brand,
+            kind="negativity",
+            severity="attention",
+            started_at=ONSET - timedelta(minutes=30),
+            observed=9.0,
+            expected=3.0,
+        )
         incident = add_incident(session, brand)
-        session.add_all([
-            IncidentEvent(incident_id=incident.id, at=NOW - timedelta(minutes=50), event="opened",
-                          actor="noroshi", detail={}),
-            IncidentEvent(incident_id=incident.id, at=NOW - timedelta(minutes=40), event="acknowledge",
-                          actor="tanaka@example.com", detail={}, note="調査中 <b>広報に連絡</b>"),
-        ])
-        resolved = add_incident(session, quiet, status="resolved", severity="warning",
-                                started_at=NOW - timedelta(days=2), last_signal_at=NOW - timedelta(days=2),
-                                resolved_at=NOW - timedelta(days=1, hours=20))
+        session.add_all(
+            [
+                IncidentEvent(
+                    incident_id=incident.id,
+                    at=NOW - timedelta(minutes=50),
+                    event="opened",
+                    actor="noroshi",
+                    detail={},
+                ),
+                IncidentEvent(
+                    incident_id=incident.id,
+                    at=NOW - timedelta(minutes=40),
+                    event="acknowledge",
+                    actor="tanaka@example.com",
+                    detail={},
+                    note="調査中 <b>広報に連絡</b>",
+                ),
+            ]
+        )
+        resolved = add_incident(
+            session,
+            quiet,
+            status="resolved",
+            severity="warning",
+            started_at=NOW - timedelta(days=2),
+            last_signal_at=NOW - timedelta(days=2),
+            resolved_at=NOW - timedelta(days=1, hours=20),
+        )
         session.flush()
-        last_hour = sum(b.total for b in session.query(Bucket).filter(
-            Bucket.brand_id == brand.id, Bucket.start >= NOW - timedelta(hours=1)))
+        last_hour = sum(
+            b.total
+            for b in session.query(Bucket).filter(
+                Bucket.brand_id == brand.id, Bucket.start >= NOW - timedelta(hours=1)
+            )
+        )
         order = sorted(zip(reach, texts, strict=True), key=lambda item: -(item[0][0] + item[0][1]))
-        return Scenario(brand.id, quiet.id, incident.id, older.id, resolved.id, last_hour,
-                        [text for _, text in order], outside)
+        return Scenario(
+            brand.id,
+            quiet.id,
+            incident.id,
+            older.id,
+            resolved.id,
+            last_hour,
+            [text for _, text in order],
+            outside,
+        )
 
 
 def test_dashboard_lists_brands_status_and_incidents(env: Env, scenario: Scenario) -> None:
@@ -263,8 +370,9 @@ def test_incident_page_shares_fall_back_to_buckets(env: Env, scenario: Scenario)
     with env.factory() as session, session.begin():
         brand = session.get(Brand, scenario.brand_id)
         assert brand is not None
-        incident = add_incident(session, brand, kind="negativity", negative_share=None, baseline_share=None,
-                                status="acknowledged")
+        incident = add_incident(
+            session, brand, kind="negativity", negative_share=None, baseline_share=None, status="acknowledged"
+        )
         incident_id = incident.id
         session.query(DetectorRun).delete()
         active_to = incident.last_signal_at + timedelta(minutes=brand.bucket_minutes)
@@ -317,16 +425,20 @@ def test_brand_page(env: Env, scenario: Scenario) -> None:
     assert f'href="/incidents/{scenario.incident_id}"' in html
     assert f'href="/incidents/{scenario.older_incident_id}"' in html
     with env.factory() as session:
-        week = session.query(Bucket).filter(Bucket.brand_id == scenario.brand_id,
-                                            Bucket.start >= bucket_start(NOW, 60) + timedelta(hours=1)
-                                            - timedelta(days=7)).all()
+        week = (
+            session.query(Bucket)
+            .filter(
+                Bucket.brand_id == scenario.brand_id,
+                Bucket.start >= bucket_start(NOW, 60) + timedelta(hours=1) - timedelta(days=7),
+            )
+            .all()
+        )
     assert f"{sum(b.total for b in week):,}" in html
 
 
 def test_dashboard_query_count_does_not_grow_with_brands(env: Env) -> None:
     statements: list[str] = []
-    event.listen(env.engine, "before_cursor_execute",
-                 lambda *args: statements.append(args[2]))  # type: ignore[arg-type]
+    event.listen(env.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))  # type: ignore[arg-type]
 
     def seed(start: int, count: int) -> None:
         with env.factory() as session, session.begin():
@@ -351,8 +463,11 @@ def test_hourly_resampling_sums_the_buckets_in_sql(env: Env, scenario: Scenario)
     since, until = NOW - timedelta(hours=6), NOW
     with env.factory() as session:
         series = queries.resampled_series(session, [scenario.brand_id], since, until, timedelta(hours=1))
-        buckets = session.query(Bucket).filter(Bucket.brand_id == scenario.brand_id, Bucket.start >= since,
-                                               Bucket.start < until).all()
+        buckets = (
+            session.query(Bucket)
+            .filter(Bucket.brand_id == scenario.brand_id, Bucket.start >= since, Bucket.start < until)
+            .all()
+        )
     expected: dict[datetime, tuple[int, int]] = {}
     for b in buckets:
         hour = bucket_start(b.start, 60)
@@ -363,11 +478,14 @@ def test_hourly_resampling_sums_the_buckets_in_sql(env: Env, scenario: Scenario)
 
 
 def test_top_terms_ranks_an_injected_burst_term_first() -> None:
-    baseline = ([f"今日のランチはカレー {i}" for i in range(50)]
-                + [f"Coffee time with friends {i}" for i in range(50)])
-    incident = ([f"今日のランチはカレー {i}" for i in range(20)]
-                + [f"店舗で食中毒が発生 {i}" for i in range(25)]
-                + [f"Coffee time {i}" for i in range(10)])
+    baseline = [f"今日のランチはカレー {i}" for i in range(50)] + [
+        f"Coffee time with friends {i}" for i in range(50)
+    ]
+    incident = (
+        [f"今日のランチはカレー {i}" for i in range(20)]
+        + [f"店舗で食中毒が発生 {i}" for i in range(25)]
+        + [f"Coffee time {i}" for i in range(10)]
+    )
     ranked = top_terms(incident, baseline, k=5)
     assert ranked, "expected some terms"
     assert "食中毒" in ranked[0][0]

@@ -49,7 +49,7 @@ def test_matched_posts_are_stored_scored_and_counted(factory, scorer, now) -> No
         tea_buckets = _buckets(session, tea)
     # 5-minute buckets for coffee: posts 1 and 2 share one (two authors, one negative), post 4 the next.
     assert list(coffee_buckets.values()) == [(2, 1, 150, 2), (1, 0, 100, 1)]
-    assert list(coffee_buckets)[0] == now
+    assert next(iter(coffee_buckets)) == now
     # 15-minute buckets for tea: post 4 alone.
     assert list(tea_buckets.values()) == [(1, 0, 100, 1)]
 
@@ -74,7 +74,8 @@ def test_duplicates_within_one_batch_are_stored_once(factory, scorer, now) -> No
     coffee, _, source = _setup(factory, now)
     with factory() as session, session.begin():
         report = MentionIngestor(scorer).ingest(
-            session, source, [post("x", now, "ノロシ珈琲"), post("x", now, "ノロシ珈琲")], now)
+            session, source, [post("x", now, "ノロシ珈琲"), post("x", now, "ノロシ珈琲")], now
+        )
     assert report.statuses == ["stored", "duplicate"]
     with factory() as session:
         assert _buckets(session, coffee)[now][0] == 1
@@ -82,8 +83,16 @@ def test_duplicates_within_one_batch_are_stored_once(factory, scorer, now) -> No
 
 def test_rebuild_recomputes_the_same_buckets(factory, scorer, now) -> None:
     coffee, tea, source = _setup(factory, now)
-    posts = [post(str(i), now + minutes(i * 3), "ノロシ珈琲と狼煙ティー、最悪" if i % 4 == 0 else "ノロシ珈琲",
-                  author=f"u{i % 5}", followers=i) for i in range(40)]
+    posts = [
+        post(
+            str(i),
+            now + minutes(i * 3),
+            "ノロシ珈琲と狼煙ティー、最悪" if i % 4 == 0 else "ノロシ珈琲",
+            author=f"u{i % 5}",
+            followers=i,
+        )
+        for i in range(40)
+    ]
     with factory() as session, session.begin():
         MentionIngestor(scorer).ingest(session, source, posts, now)
     with factory() as session:
@@ -105,8 +114,12 @@ def test_concurrent_writers_keep_exact_counts(factory, scorer, now) -> None:
     def writer(offset: int) -> None:
         try:
             for batch in range(5):
-                posts = [post(f"{offset}-{batch}-{i}", now + minutes(i % 10), "ノロシ珈琲", author=f"w{offset}-{i}")
-                         for i in range(20)]
+                posts = [
+                    post(
+                        f"{offset}-{batch}-{i}", now + minutes(i % 10), "ノロシ珈琲", author=f"w{offset}-{i}"
+                    )
+                    for i in range(20)
+                ]
                 with factory() as session, session.begin():
                     ingestor.ingest(session, source, posts, now)
         except BaseException as exc:  # surfaced below

@@ -19,14 +19,30 @@ def _write_jsonl(path, rows) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_replay_source_resumes_from_its_cursor_without_loss_or_repeat(factory, scorer, now, tmp_path) -> None:
-    rows = [{"id": str(i), "posted_at": (now - timedelta(minutes=60 - i)).isoformat(), "text": f"ノロシ珈琲 {i}",
-             "author": f"u{i}", "followers": i, "reposts": 0, "url": None, "lang": "ja"} for i in range(60)]
+    rows = [
+        {
+            "id": str(i),
+            "posted_at": (now - timedelta(minutes=60 - i)).isoformat(),
+            "text": f"ノロシ珈琲 {i}",
+            "author": f"u{i}",
+            "followers": i,
+            "reposts": 0,
+            "url": None,
+            "lang": "ja",
+        }
+        for i in range(60)
+    ]
     path = tmp_path / "posts.jsonl"
     _write_jsonl(path, rows)
     with factory() as session, session.begin():
         add_brand(session, "ノロシ珈琲", ["ノロシ珈琲"], now)
-        source_id = add_source(session, "replay", now, kind="replay",
-                               settings={"path": str(path), "speed": 60.0, "time_mode": "original"}).id
+        source_id = add_source(
+            session,
+            "replay",
+            now,
+            kind="replay",
+            settings={"path": str(path), "speed": 60.0, "time_mode": "original"},
+        ).id
     runner = SourceRunner(factory, MentionIngestor(scorer))
     seen = []
     for step in range(0, 200, 10):  # a fresh runner each time: the cursor alone carries the position
@@ -46,10 +62,17 @@ def test_a_failing_source_backs_off_and_does_not_stop_the_others(factory, scorer
     _write_jsonl(good, [{"id": "1", "posted_at": now.isoformat(), "text": "ノロシ珈琲"}])
     with factory() as session, session.begin():
         add_brand(session, "ノロシ珈琲", ["ノロシ珈琲"], now)
-        broken = add_source(session, "broken", now, kind="rss", interval_seconds=60,
-                            settings={"url": "http://127.0.0.1:9/feed.xml", "timeout_seconds": 1}).id
-        fine = add_source(session, "fine", now, kind="replay",
-                          settings={"path": str(good), "time_mode": "original"}).id
+        broken = add_source(
+            session,
+            "broken",
+            now,
+            kind="rss",
+            interval_seconds=60,
+            settings={"url": "http://127.0.0.1:9/feed.xml", "timeout_seconds": 1},
+        ).id
+        fine = add_source(
+            session, "fine", now, kind="replay", settings={"path": str(good), "time_mode": "original"}
+        ).id
     runner = SourceRunner(factory, MentionIngestor(scorer), max_backoff_seconds=600)
     first = runner.run(broken, now)
     assert not first.ok and "127.0.0.1:9" in (first.error or "")

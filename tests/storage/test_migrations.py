@@ -48,8 +48,9 @@ def test_datetimes_round_trip_as_aware_utc(db_url: str) -> None:
     jst = timezone(timedelta(hours=9))
     created = datetime(2026, 11, 21, 15, 0, tzinfo=jst)
     with factory() as session, session.begin():
-        session.add(Brand(name="b", keywords=["b"], exclude=[], languages=[], created_at=created,
-                          updated_at=created))
+        session.add(
+            Brand(name="b", keywords=["b"], exclude=[], languages=[], created_at=created, updated_at=created)
+        )
     with factory() as session:
         stored = session.scalars(select(Brand)).one().created_at
     assert stored.tzinfo is not None
@@ -61,7 +62,9 @@ def test_datetimes_round_trip_as_aware_utc(db_url: str) -> None:
 def test_naive_datetimes_are_refused(db_url: str) -> None:
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
-    naive = datetime(2026, 11, 21, 15, 0)  # noqa: DTZ001 - the point of the test
+    naive = datetime(2026, 11, 21, 15, 0)
     with pytest.raises(Exception, match="naive datetime"), factory() as session, session.begin():
-        session.add(Brand(name="n", keywords=["n"], exclude=[], languages=[], created_at=naive, updated_at=naive))
+        session.add(
+            Brand(name="n", keywords=["n"], exclude=[], languages=[], created_at=naive, updated_at=naive)
+        )
     engine.dispose()
