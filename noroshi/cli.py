@@ -39,7 +39,7 @@ def _configure_logging(level: str) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "heads") -> None:
     """Apply migrations (SQLite or PostgreSQL, from NOROSHI_DATABASE_URL)."""
     from storage.migrations import upgrade
 
@@ -52,9 +52,9 @@ def db_upgrade(revision: str = "head") -> None:
 def db_current() -> None:
     """Print the database's migration revision."""
     from storage.engine import make_engine
-    from storage.migrations import current_revision
+    from storage.migrations import current_revisions
 
-    typer.echo(current_revision(make_engine(_settings().database_url)) or "(empty)")
+    typer.echo(", ".join(sorted(current_revisions(make_engine(_settings().database_url)))) or "(empty)")
 
 
 @app.command()

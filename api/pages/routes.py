@@ -14,11 +14,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from alerting.drivers import top_terms
 from alerting.severity import rank
 from api.context import ApiContext, get_context, get_session
 from api.pages import queries
 from api.pages.charts import Marker, SeriesPoint, share, sparkline, volume_chart
-from api.pages.drivers import top_terms
 from api.pages.present import (
     DEFAULT_TZ,
     ago,

@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerting.drivers import tokenize, top_terms
 from api.context import ApiContext
 from api.pages import queries, router
 from api.pages.charts import SeriesPoint, sparkline, volume_chart
-from api.pages.drivers import tokenize, top_terms
 from api.pages.present import zone
 from storage.models import (
     Brand,

@@ -11,13 +11,13 @@ from sqlalchemy import inspect, select
 
 from storage.brands import Brand
 from storage.engine import make_engine, make_session_factory
-from storage.migrations import current_revision, downgrade, head_revision, is_at_head, upgrade
+from storage.migrations import current_revisions, downgrade, head_revisions, is_at_head, upgrade
 from storage.models import Base
 
 
 def test_upgrade_reaches_head_with_every_table(db_url: str) -> None:
     engine = make_engine(db_url)
-    assert current_revision(engine) == head_revision(db_url)
+    assert current_revisions(engine) == head_revisions(db_url)
     assert is_at_head(engine)
     tables = set(inspect(engine).get_table_names())
     assert {t.name for t in Base.metadata.sorted_tables} <= tables

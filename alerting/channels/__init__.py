@@ -1,0 +1,1 @@
+"""Notification channels (Slack, e-mail, outgoing webhooks) behind one small protocol."""
