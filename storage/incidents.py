@@ -25,6 +25,12 @@ class Incident(Base):
     started_at: Mapped[datetime]  # the bucket at which the detector decided
     last_signal_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    snoozed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Why nobody is paged for it, if so: "silence:<id>", "campaign:<id>" or "inhibited_by:<incident id>".
+    muted_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     score: Mapped[float] = mapped_column(Float)
     peak_score: Mapped[float] = mapped_column(Float)
     observed: Mapped[float] = mapped_column(Float)

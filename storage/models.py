@@ -5,6 +5,8 @@ from storage.base import Base
 from storage.brands import Brand
 from storage.incidents import DetectorRun, Incident, IncidentEvent
 from storage.mentions import Bucket, BucketAuthor, Mention, MentionBrand
+from storage.muting import CampaignWindow, RunbookOverride, Silence
+from storage.notifications import ChannelState, Notification, NotificationRoute, WebhookSubscription
 from storage.sources import Source
 
 __all__ = [
@@ -13,10 +15,17 @@ __all__ = [
     "Brand",
     "Bucket",
     "BucketAuthor",
+    "CampaignWindow",
+    "ChannelState",
     "DetectorRun",
     "Incident",
     "IncidentEvent",
     "Mention",
     "MentionBrand",
+    "Notification",
+    "NotificationRoute",
+    "RunbookOverride",
+    "Silence",
     "Source",
+    "WebhookSubscription",
 ]
