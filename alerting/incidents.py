@@ -94,6 +94,8 @@ def apply_signal(session: Session, brand_id: int, signal: Signal, now: datetime)
     incident.updated_at = now
     if escalated:
         incident.status = next_status(incident.status, Action.ESCALATE).value
+        if incident.status != Status.SNOOZED.value:  # growth ends a snooze
+            incident.snoozed_until = None
         record_event(
             session,
             incident,
@@ -115,7 +117,8 @@ def mark_active(session: Session, brand_id: int, kind: str, bucket_at: datetime)
 
 
 def resolve_incident(session: Session, incident: Incident, now: datetime, note: str) -> Incident:
-    return transition(session, incident, Action.RESOLVE, now, actor=SYSTEM_ACTOR, note=note)
+    transition(session, incident, Action.RESOLVE, now, actor=SYSTEM_ACTOR, note=note)
+    return incident
 
 
 def quiet_incidents(session: Session, brand_id: int, bucket_at: datetime, quiet: timedelta) -> list[Incident]:
@@ -126,13 +129,28 @@ def quiet_incidents(session: Session, brand_id: int, bucket_at: datetime, quiet:
     return [i for i in incidents if bucket_at - i.last_signal_at >= quiet]
 
 
+def _stamp(incident: Incident, action: Action, now: datetime, actor: str) -> None:
+    """The fields an action sets besides the status (who acknowledged / resolved, until when snoozed)."""
+    if action is Action.ACKNOWLEDGE:
+        incident.acknowledged_at, incident.acknowledged_by = now, actor
+    if action is Action.RESOLVE:
+        incident.resolved_at, incident.resolved_by = now, actor
+    if incident.status != Status.SNOOZED.value:
+        incident.snoozed_until = None
+
+
 def transition(
-    session: Session, incident: Incident, action: Action, now: datetime, actor: str, note: str | None = None
-) -> Incident:
-    """Apply a lifecycle action (raises TransitionError if the state does not allow it)."""
+    session: Session,
+    incident: Incident,
+    action: Action,
+    now: datetime,
+    actor: str,
+    note: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> IncidentEvent:
+    """Apply a lifecycle action (raises TransitionError if the state does not allow it); returns the
+    timeline event written for it. A snooze's end time is set by the caller (alerting.actions)."""
     incident.status = next_status(incident.status, action).value
     incident.updated_at = now
-    if incident.status == Status.RESOLVED.value:
-        incident.resolved_at = now
-    record_event(session, incident, action.value, now, actor=actor, note=note)
-    return incident
+    _stamp(incident, action, now, actor)
+    return record_event(session, incident, action.value, now, actor=actor, detail=detail, note=note)

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.incidents import apply_signal, mark_active, open_incident_for, quiet_incidents, resolve_incident
+from alerting.notify import Notifier
 from detectors import BucketPoint, DetectorConfig, DetectorState, detect_tick
 from detectors.types import KINDS
 from storage.brands import Brand
-from storage.incidents import DetectorRun
+from storage.incidents import DetectorRun, Incident
 from storage.mentions import Bucket
 from storage.sources import Source
 from storage.timebuckets import bucket_start
@@ -31,6 +32,7 @@ class TickSummary:
     opened: list[int] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
+    notifications: list[str] = field(default_factory=list)  # idempotency keys enqueued
 
 
 def data_watermark(session: Session, now: datetime) -> datetime:
@@ -81,11 +83,18 @@ def _window(
 class DetectionTicker:
     """Runs the detectors for every brand over the buckets that closed since the last tick."""
 
-    def __init__(self, factory: sessionmaker[Session], auto_resolve: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        auto_resolve: timedelta | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
         """`auto_resolve`: resolve after this long without an anomalous bucket. None follows the
-        detector: an incident resolves when the detector's event ends (its quiet period, e.g. 12 h)."""
+        detector: an incident resolves when the detector's event ends (its quiet period, e.g. 12 h).
+        `notifier`: writes the outbox rows for what changed, in the same transaction (None: record only)."""
         self.factory = factory
         self.auto_resolve = auto_resolve
+        self.notifier = notifier
 
     def tick(self, now: datetime) -> TickSummary:
         summary = TickSummary()
@@ -119,6 +128,7 @@ class DetectionTicker:
         starts = [p.start for p in points]
         state = DetectorState.from_json(run.state if run else None)
         result = None
+        before = (len(summary.opened), len(summary.escalated), len(summary.resolved))
         for at in todo:
             result = detect_tick(_window(points, starts, at, history), config, state)
             state = result.state
@@ -138,6 +148,26 @@ class DetectionTicker:
         if result is not None:
             run.expected, run.upper, run.baseline_share = result.expected, result.upper, result.baseline_share
         run.updated_at = now
+        touched = [
+            *summary.opened[before[0] :],
+            *summary.escalated[before[1] :],
+            *summary.resolved[before[2] :],
+        ]
+        self._notify(session, touched, todo[-1] + width, now, summary)
+
+    def _notify(
+        self, session: Session, touched: list[int], closed_at: datetime, now: datetime, summary: TickSummary
+    ) -> None:
+        """Plan notifications once per changed incident, from its state after the whole catch-up: an
+        incident that opened and ended within replayed (backfilled) buckets was never live, so it is
+        recorded but nobody is paged; several escalations in one catch-up make one page."""
+        if self.notifier is None:
+            return
+        for incident_id in dict.fromkeys(touched):
+            incident = session.get(Incident, incident_id)
+            if incident is not None:
+                keys = self.notifier.plan(session, incident, now, bucket_closed_at=closed_at)
+                summary.notifications += keys
 
     def _resolve_finished(
         self,

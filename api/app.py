@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from api import slack
 from api.context import ApiContext, get_context
 from api.pages import router as pages_router
 from api.problems import install_problem_handlers
 from api.routers import brands, incidents, mentions, sources
+from collectors.sources.base import AUTH_ERROR_PREFIX
 from storage.migrations import is_at_head
+from storage.sources import Source
 
 DESCRIPTION = """Noroshi (狼煙) — flame-up early warning.
 
@@ -27,6 +30,7 @@ def create_app(context: ApiContext) -> FastAPI:
     for module in (brands, sources, mentions, incidents):
         app.include_router(module.router)
     app.include_router(pages_router)
+    app.include_router(slack.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -46,8 +50,27 @@ def create_app(context: ApiContext) -> FastAPI:
             checks["database"] = f"error: {type(exc).__name__}"
         checks["scheduler"] = "ok" if ctx.scheduler_alive() else "not running"
         ready = all(v == "ok" for v in checks.values())
+        # Reported, not gating: the API serves fine while one collector's credentials are wrong.
+        checks["sources"] = _source_auth_check(ctx) if checks.get("database") == "ok" else "unknown"
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
         )
 
     return app
+
+
+def _source_auth_check(ctx: ApiContext) -> str:
+    """Returns "ok" or the enabled sources whose last collect failed on credentials (401/403, no key)."""
+    with ctx.factory() as session:
+        failing = session.execute(
+            select(Source.id, Source.name)
+            .where(
+                Source.enabled.is_(True),
+                Source.consecutive_failures > 0,
+                Source.last_error.startswith(AUTH_ERROR_PREFIX, autoescape=True),
+            )
+            .order_by(Source.id)
+        ).all()
+    if not failing:
+        return "ok"
+    return "auth failed: " + ", ".join(f"{name} (id {sid})" for sid, name in failing)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerting.actions import IncidentActions
 from collectors.ingest import MentionIngestor
 
 
@@ -24,6 +25,8 @@ class ApiContext:
     public_url: str = "http://127.0.0.1:8000"
     allow_local_writes: bool = False
     scheduler_alive: Callable[[], bool] = field(default=lambda: True)
+    slack_signing_secret: str | None = None  # verifies POST /slack/interactions; unset = Slack actions off
+    actions: IncidentActions | None = None  # acknowledge / resolve / snooze (Slack buttons, API)
 
 
 def get_context(request: Request) -> ApiContext:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from collectors.ingest import IngestReport, MentionIngestor
-from collectors.sources.base import build_source
+from collectors.matching import BrandRule
+from collectors.sources.base import SourceError, build_source, get_source_kind
+from storage.brands import Brand
 from storage.sources import Source
 
 log = logging.getLogger(__name__)
@@ -39,11 +43,13 @@ class SourceRunner:
         ingestor: MentionIngestor,
         http: httpx.Client | None = None,
         max_backoff_seconds: int = 3600,
+        secrets: Mapping[str, str] | None = None,
     ) -> None:
         self.factory = factory
         self.ingestor = ingestor
         self.http = http
         self.max_backoff_seconds = max_backoff_seconds
+        self.secrets = dict(secrets or {})  # API credentials for the kinds that need them; never logged
 
     def run(self, source_id: int, now: datetime) -> CollectOutcome:
         with self.factory() as session:
@@ -53,10 +59,13 @@ class SourceRunner:
             if source.next_run_at is not None and source.next_run_at > now:
                 return CollectOutcome(source_id, ok=True, skipped_run=True)
             kind, settings, cursor = source.kind, dict(source.settings), source.cursor
+            brands = _brand_rules(session) if _needs_context(kind) else []
         try:
-            result = build_source(kind, settings, http=self.http).fetch(cursor, now)
+            built = build_source(kind, settings, http=self.http, brands=brands, secrets=self.secrets)
+            result = built.fetch(cursor, now)
         except Exception as exc:  # any failure is recorded in health; the scheduler keeps going
-            return self._record_failure(source_id, now, f"{type(exc).__name__}: {exc}")
+            retry_after = exc.retry_after if isinstance(exc, SourceError) else None
+            return self._record_failure(source_id, now, f"{type(exc).__name__}: {exc}", retry_after)
         try:
             with self.factory() as session, session.begin():
                 source = session.get(Source, source_id, with_for_update=True)
@@ -81,7 +90,9 @@ class SourceRunner:
             source_id, ok=True, fetched=len(result.posts), stored=report.stored, skipped=len(result.skipped)
         )
 
-    def _record_failure(self, source_id: int, now: datetime, message: str) -> CollectOutcome:
+    def _record_failure(
+        self, source_id: int, now: datetime, message: str, retry_after: datetime | None = None
+    ) -> CollectOutcome:
         log.warning("source %s failed: %s", source_id, message)
         with self.factory() as session, session.begin():
             source = session.get(Source, source_id)
@@ -89,7 +100,22 @@ class SourceRunner:
                 source.consecutive_failures += 1
                 source.last_run_at = source.last_error_at = now
                 source.last_error = message[:2000]
-                source.next_run_at = now + backoff_delay(
+                # The service said when its rate limit / quota resets: wait exactly that long.
+                backoff = backoff_delay(
                     source.interval_seconds, source.consecutive_failures, self.max_backoff_seconds
                 )
+                source.next_run_at = max(retry_after, now) if retry_after else now + backoff
         return CollectOutcome(source_id, ok=False, error=message)
+
+
+def _needs_context(kind: str) -> bool:
+    try:
+        return get_source_kind(kind).context
+    except ValueError:  # unknown kind: build_source reports it as the run's error
+        return False
+
+
+def _brand_rules(session: Session) -> list[BrandRule]:
+    """Every brand's keywords, for kinds that build their search query from them."""
+    brands = session.scalars(select(Brand).order_by(Brand.id))
+    return [BrandRule(**brand.as_rule_fields()) for brand in brands]

@@ -10,10 +10,15 @@ has grown (or faded) since last week is judged against its current level.
 Recent mode (a new brand, or a history shorter than a few days): the expected rate is the mean of the
 last four hourly counts before the test window with the largest dropped (robust to one burst); it needs
 three known hours. With less than that the model has no opinion (NaN) and nothing fires.
+
+Excluded buckets (`excluded`, those of the brand's ongoing volume event, set by the engine) are skipped
+by the level and by the recent rate (which then reaches further back, up to RECENT_LOOKBACK_HOURS), so a
+long event is judged against the brand's level before it rather than against itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +33,7 @@ LEVEL_MIN_HOURS = 6
 GAP_EXPECTED = 10.0  # an empty hour where this many posts were expected is a collection gap
 RECENT_HOURS = 4
 RECENT_MIN_HOURS = 3
+RECENT_LOOKBACK_HOURS = 12  # how far back the recent rate may look for hours outside an event
 MIN_EXPECTED_PER_HOUR = 0.05  # floor on the expected rate, so an empty past does not mean "impossible"
 LOOKBACK_MARGIN_DAYS = 4  # lags + level + dispersion window must fit in the history window
 
@@ -49,9 +55,12 @@ class Baseline:
     profile1: np.ndarray  # per-bucket profile at positions profile_start.. (NaN = not seasonal yet)
     csum_profile: np.ndarray  # prefix sums of profile1 with NaN as 0
     csum_profile_n: np.ndarray  # prefix counts of positions where profile1 is defined
+    csum_excluded: np.ndarray | None = None  # prefix counts of excluded buckets (None = none)
 
     @classmethod
-    def build(cls, frame: Frame, lags: tuple[int, ...], profile_start: int) -> Baseline:
+    def build(
+        cls, frame: Frame, lags: tuple[int, ...], profile_start: int, excluded: np.ndarray | None = None
+    ) -> Baseline:
         csum_total = prefix(frame.total)
         start = max(0, profile_start)
         pos = np.arange(start, frame.n, dtype=np.int64)
@@ -66,7 +75,15 @@ class Baseline:
             profile1=profile1,
             csum_profile=prefix(np.where(defined, profile1, 0.0)),
             csum_profile_n=prefix(defined.astype(np.int64)),
+            csum_excluded=None if excluded is None else prefix(excluded.astype(np.int64)),
         )
+
+    def clean(self, ends: np.ndarray, width: int) -> np.ndarray:
+        """True where the `width` buckets ending at `ends` hold no excluded bucket."""
+        if self.csum_excluded is None:
+            return np.ones(ends.shape, dtype=bool)
+        count, _ = window_sum(self.csum_excluded, ends, width)
+        return count == 0
 
     def is_seasonal(self, pos: np.ndarray, width: int) -> np.ndarray:
         """True where the expected count comes from the seasonal profile, False in recent mode."""
@@ -77,7 +94,8 @@ class Baseline:
         frame = self.frame
         profile = seasonal_profile(frame, self.csum_total, self.lags, pos, width)
         seasonal = profile * self._level(pos, width)
-        recent = recent_expected(frame, self.csum_total, pos, width)
+        clean = None if self.csum_excluded is None else self.clean
+        recent = recent_expected(frame, self.csum_total, pos, width, clean)
         out = np.where(np.isnan(profile), recent, seasonal)
         floor = MIN_EXPECTED_PER_HOUR * width * frame.bucket_minutes / 60.0
         return np.where(np.isnan(out), np.nan, np.maximum(out, floor))
@@ -99,6 +117,7 @@ class Baseline:
         expected = (self.csum_profile[b] - self.csum_profile[a]) / span
         defined = (self.csum_profile_n[b] - self.csum_profile_n[a] == hour) & known
         defined &= ends.ravel() - hour + 1 >= self.profile_start
+        defined &= self.clean(ends.ravel(), hour)
         gap = (observed == 0) & (expected >= GAP_EXPECTED)
         ratio = (observed + LEVEL_PSEUDO) / (expected + LEVEL_PSEUDO)
         ok = (defined & ~gap).reshape(ends.shape)
@@ -158,18 +177,28 @@ def profile_span(frame: Frame, width: int) -> int:
     return max(width, buckets(60, frame.bucket_minutes))
 
 
-def recent_expected(frame: Frame, csum_total: np.ndarray, pos: np.ndarray, width: int) -> np.ndarray:
-    """Mean of the last RECENT_HOURS hourly counts before the window, largest dropped, scaled to width."""
+def recent_expected(
+    frame: Frame,
+    csum_total: np.ndarray,
+    pos: np.ndarray,
+    width: int,
+    clean: Callable[[np.ndarray, int], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Mean of the last RECENT_HOURS hourly counts before the window, largest dropped, scaled to width.
+
+    Hours that `clean` rejects (they hold excluded buckets) are passed over for earlier ones.
+    """
     hour = buckets(60, frame.bucket_minutes)
     sums = []
     valids = []
-    for m in range(RECENT_HOURS):
+    for m in range(RECENT_LOOKBACK_HOURS if clean is not None else RECENT_HOURS):
         end = pos - width - m * hour
         s, v = window_sum(csum_total, end, hour)
         sums.append(s.astype(np.float64))
-        valids.append(v)
+        valids.append(v & (clean(end, hour) if clean is not None else True))
     values = np.vstack(sums)
     valid = np.vstack(valids)
+    valid &= np.cumsum(valid, axis=0) <= RECENT_HOURS  # the most recent usable hours only
     # an empty hour among busy ones is a collection gap, not part of the baseline
     busy = np.where(valid & (values > 0), values, 0.0).sum(axis=0)
     nonzero = (valid & (values > 0)).sum(axis=0)

@@ -17,7 +17,7 @@ import numpy as np
 from detectors import calibration, policy
 from detectors.baseline import Baseline, lag_days
 from detectors.calibration import Preset
-from detectors.negativity import ShareBaseline, betabinom_isf, evaluate_share, share_baseline
+from detectors.negativity import ShareBaseline, ShareResult, betabinom_isf, evaluate_share, share_baseline
 from detectors.series import Frame, buckets, build_frame
 from detectors.state import DetectorState
 from detectors.types import KINDS, BucketPoint, DetectorConfig, Signal, TickResult
@@ -41,7 +41,7 @@ class Evaluation:
     pos: np.ndarray
     volume: list[ScaleResult]
     shares: ShareBaseline
-    negativity: list
+    negativity: list[ShareResult]
     views: dict[str, KindView]
     tests: np.ndarray  # multiplicity behind each scale's p-value
 
@@ -56,15 +56,61 @@ def lookback_buckets(frame_bucket_minutes: int) -> int:
     return longest
 
 
-def evaluate(frame: Frame, config: DetectorConfig, pos: np.ndarray, dense: bool) -> Evaluation:
+# An ongoing volume event is kept out of the level, the recent rate and the dispersion's residuals, from a
+# little before it opened (its ramp) for at most a day: after that a still-raised volume is the new level.
+EXCLUDE_BEFORE = timedelta(minutes=30)
+EXCLUDE_MAX = timedelta(hours=24)
+REPLAY_CHUNK = 144  # buckets re-evaluated at once while an event is open during replay
+
+
+def excluded_span(state: DetectorState) -> tuple[datetime, datetime] | None:
+    """Buckets of the ongoing volume event that the baseline must not learn from (None: no event)."""
+    event = state.event("volume")
+    if not event.open or event.opened_at is None:
+        return None
+    return event.opened_at - EXCLUDE_BEFORE, event.opened_at + EXCLUDE_MAX
+
+
+def exclusion_mask(frame: Frame, span: tuple[datetime, datetime]) -> np.ndarray:
+    step = timedelta(minutes=frame.bucket_minutes)
+    first = max(0, -((frame.start - span[0]) // step))  # ceil
+    last = min(frame.n - 1, (span[1] - frame.start) // step)
+    mask = np.zeros(frame.n, dtype=bool)
+    if first <= last:
+        mask[first : last + 1] = True
+    return mask
+
+
+def evaluate(
+    frame: Frame,
+    config: DetectorConfig,
+    pos: np.ndarray,
+    dense: bool,
+    excluded: np.ndarray | None = None,
+    plain_all: list[np.ndarray] | None = None,
+    share_results: tuple[ShareBaseline, list[ShareResult]] | None = None,
+) -> Evaluation:
+    """Everything the policy needs at `pos`; `excluded` buckets (an ongoing event) stay out of the baseline.
+
+    `plain_all` (per scale) are the plain model's expected counts at every position, when a dense
+    evaluation has them already (replay); otherwise they are computed where needed. `share_results` are
+    the negativity model's results at `pos` when already known.
+    """
     rule = calibration.preset(config.sensitivity)
     lags = lag_days(config.history_days)
     profile_start = 0 if dense else int(pos.min()) - lookback_buckets(frame.bucket_minutes) - 1
-    base = Baseline.build(frame, lags, profile_start)
     widths = scale_widths(frame.bucket_minutes)
-    volume = [evaluate_scale(base, pos, label, width, dense) for label, width in widths]
-    shares = share_baseline(frame, pos, max(1, min(7, config.history_days - 1)))
-    negativity = [evaluate_share(frame, shares, pos, label, width) for label, width in widths]
+    base = Baseline.build(frame, lags, profile_start, excluded)
+    plain = Baseline.build(frame, lags, profile_start) if excluded is not None and plain_all is None else None
+    volume = [
+        evaluate_scale(base, pos, label, width, dense, plain, None if plain_all is None else plain_all[k])
+        for k, (label, width) in enumerate(widths)
+    ]
+    if share_results is not None:  # the share test does not depend on the volume exclusion
+        shares, negativity = share_results
+    else:
+        shares = share_baseline(frame, pos, max(1, min(7, config.history_days - 1)))
+        negativity = [evaluate_share(frame, shares, pos, label, width) for label, width in widths]
     tests = calibration.multiplicity([width for _, width in widths])
     views = {
         "volume": _volume_view(volume, negativity, shares, rule, tests),
@@ -250,7 +296,9 @@ def detect_tick(
     window_start = at - (config.history_days * buckets(1440, config.bucket_minutes) - 1) * step
     frame = build_frame(history, config.bucket_minutes, config.timezone, max(first_seen, window_start))
     i_last = frame.n - 1
-    ev = evaluate(frame, config, np.array([i_last], dtype=np.int64), dense=False)
+    span = excluded_span(state)
+    excluded = None if span is None else exclusion_mask(frame, span)
+    ev = evaluate(frame, config, np.array([i_last], dtype=np.int64), dense=False, excluded=excluded)
     expected, upper = _chart(ev, 0, rule)
     active = {kind: bool(ev.views[kind].active[0]) for kind in KINDS}
     baseline_share = _opt(ev.shares.share[0])
@@ -259,6 +307,13 @@ def detect_tick(
     state = replace(state, first_seen=first_seen)
     state, signals = _advance(ev, 0, at, state, rule)
     return TickResult(signals, state, expected, upper, baseline_share, active)
+
+
+def _slice_shares(ev: Evaluation, part: np.ndarray) -> tuple[ShareBaseline, list[ShareResult]]:
+    shares = ShareBaseline(share=ev.shares.share[part], rho=ev.shares.rho[part])
+    fields = ("negative", "total", "pvalue", "authors")
+    results = [replace(r, **{f: getattr(r, f)[part] for f in fields}) for r in ev.negativity]
+    return shares, results
 
 
 def replay(points: Sequence[BucketPoint], config: DetectorConfig) -> list[Signal]:
@@ -272,10 +327,22 @@ def replay(points: Sequence[BucketPoint], config: DetectorConfig) -> list[Signal
     rule = calibration.preset(config.sensitivity)
     frame = build_frame(points, config.bucket_minutes, config.timezone, points[0].start)
     pos = np.arange(frame.n, dtype=np.int64)
-    ev = evaluate(frame, config, pos, dense=True)
+    plain = evaluate(frame, config, pos, dense=True)
     state = DetectorState(first_seen=frame.start)
     signals: list[Signal] = []
+    chunk: tuple[tuple[datetime, datetime], int, Evaluation] | None = None
     for i in range(frame.n):
-        state, new = _advance(ev, i, frame.at(i), state, rule)
+        span = excluded_span(state)
+        ev, k = plain, i
+        if span is not None:  # an event is open: its buckets leave the baseline, as in detect_tick
+            if chunk is None or chunk[0] != span or i >= chunk[1] + chunk[2].pos.shape[0]:
+                part = np.arange(i, min(frame.n, i + REPLAY_CHUNK), dtype=np.int64)
+                dense_expected = [r.expected_all for r in plain.volume if r.expected_all is not None]
+                mask = exclusion_mask(frame, span)
+                shares = _slice_shares(plain, part)
+                ev_part = evaluate(frame, config, part, False, mask, dense_expected, shares)
+                chunk = (span, i, ev_part)
+            ev, k = chunk[2], i - chunk[1]
+        state, new = _advance(ev, k, frame.at(i), state, rule)
         signals.extend(new)
     return signals

@@ -23,7 +23,12 @@ class BucketPoint:
     start: datetime  # tz-aware UTC bucket start
     total: int
     negative: int = 0
-    authors: int = 0  # unique authors in the bucket (0 = unknown)
+    # unique authors in the bucket (0 = unknown). Windows add these up, so someone posting in three
+    # buckets of a window counts three times: the author floors see an upper bound of the window's
+    # unique authors (exact only when nobody posts in two of its buckets). Exact counts would need the
+    # author sets per window, which buckets do not carry. A few accounts posting non-stop still fail
+    # the 30 % authors-per-post share, since each bucket counts such an account once.
+    authors: int = 0
     reach: int = 0
 
 
@@ -39,7 +44,8 @@ class DetectorConfig:
       volume and 15 posts; or a negative share 12 points above baseline.
     - "high": about a one-in-thirty-thousand event (z ≥ 4), at least 1.3× the expected volume and 8
       posts; or a negative share 8 points above baseline. Earliest warning, more false alarms.
-    In every case known unique authors must be at least 15 / 8 / 5 and 30 % of the posts, and an event
+    In every case known unique authors must be at least 15 / 8 / 5 and 30 % of the posts (summed per
+    bucket over the window, see BucketPoint.authors), and an event
     stays one event until 12 h (6 h on "high") pass without anomalous buckets.
     """
 

@@ -74,6 +74,7 @@ class ScaleResult:
     authors: np.ndarray  # summed per-bucket unique authors in the window (0 = unknown)
     seasonal: np.ndarray  # True where the expected count knows the time of day (False: recent mode)
     frame_minutes: int = 5  # bucket minutes, so width * frame_minutes is the scale in minutes
+    expected_all: np.ndarray | None = None  # dense evaluation: expected window sum at every position
 
 
 def estimate_phi(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -131,26 +132,41 @@ def nb_isf(pvalue: float, mu: np.ndarray, phi: np.ndarray) -> np.ndarray:
     return np.asarray(stats.nbinom.isf(pvalue, size, prob), dtype=np.float64)
 
 
-def evaluate_scale(baseline: Baseline, pos: np.ndarray, label: str, width: int, dense: bool) -> ScaleResult:
+def evaluate_scale(
+    baseline: Baseline,
+    pos: np.ndarray,
+    label: str,
+    width: int,
+    dense: bool,
+    plain: Baseline | None = None,
+    plain_all: np.ndarray | None = None,
+) -> ScaleResult:
     """Observed vs expected at `pos` for one scale, with the over-dispersion of the previous two days.
 
     `dense` = `pos` is every position of the frame (replay): expected counts are then computed once and
     gathered; otherwise only the positions needed are computed. Both give identical numbers.
+    When `baseline` excludes an ongoing event, the dispersion's residuals are those of the plain model
+    (`plain`, or its expected counts at every position, `plain_all`) over windows clear of the event:
+    the event's own buckets do not count as the brand's usual noise.
     """
     frame = baseline.frame
     observed, known = window_sum(baseline.csum_total, pos, width)
     step, k = dispersion_grid(width, frame.bucket_minutes)
     past = (pos[:, None] - width - step * np.arange(k)[None, :]).ravel()
     past_obs, past_known = window_sum(baseline.csum_total, past, width)
+    everything = None
     if dense:
         everything = baseline.expected(np.arange(frame.n, dtype=np.int64), width)
         expected = everything[pos]
         past_exp = everything[np.clip(past, 0, frame.n - 1)]
     else:
         expected = baseline.expected(pos, width)
-        past_exp = baseline.expected(past, width)
+        if plain_all is not None:
+            past_exp = plain_all[np.clip(past, 0, frame.n - 1)]
+        else:
+            past_exp = (plain or baseline).expected(past, width)
     expected = np.where(known, expected, np.nan)
-    past_exp = np.where(past_known, past_exp, np.nan)
+    past_exp = np.where(past_known & baseline.clean(past, width), past_exp, np.nan)
     shape = (pos.shape[0], k)
     phi = estimate_phi(past_obs.reshape(shape).astype(np.float64), past_exp.reshape(shape))
     seasonal = baseline.is_seasonal(pos, width)
@@ -169,4 +185,5 @@ def evaluate_scale(baseline: Baseline, pos: np.ndarray, label: str, width: int, 
         authors,
         seasonal,
         frame.bucket_minutes,
+        everything,
     )

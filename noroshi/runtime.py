@@ -31,6 +31,10 @@ def build_app(services: Services, scheduler: JobScheduler | None) -> FastAPI:
         public_url=settings.public_url,
         allow_local_writes=settings.allow_local_writes,
         scheduler_alive=scheduler.alive if scheduler else (lambda: True),
+        slack_signing_secret=(
+            settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        ),
+        actions=services.actions,
     )
     app = create_app(context)
     if scheduler is not None:

@@ -13,6 +13,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerting.actions import IncidentActions
+from alerting.channels.base import Channel
+from alerting.channels.mailer import EmailChannel
+from alerting.channels.slack import SlackChannel
+from alerting.channels.webhook import SubscriptionStore, WebhookChannel
+from alerting.escalation import EscalationSweep
+from alerting.notify import Notifier, NotifyConfig
+from alerting.notify_policy import RouteView
+from alerting.outbox import DeliveryConfig, OutboxWorker
+from alerting.summary import build_incident_context
 from alerting.tick import DetectionTicker
 from collectors.ingest import MentionIngestor
 from collectors.jobs import SourceRunner
@@ -38,6 +48,49 @@ class Services:
     runner: SourceRunner
     ticker: DetectionTicker
     clock: Clock
+    notifier: Notifier | None = None
+    actions: IncidentActions | None = None  # acknowledge / resolve / snooze / comment (Slack buttons, API)
+    outbox: OutboxWorker | None = None
+    escalations: EscalationSweep | None = None
+
+
+def default_routes(settings: Settings) -> tuple[RouteView, ...]:
+    """The route used while no notification routes are configured (NOROSHI_SLACK_CHANNEL, _EMAIL_TO)."""
+    routes = []
+    if settings.slack_channel:
+        routes.append(
+            RouteView("slack", settings.slack_channel, reminder_minutes=settings.slack_reminder_minutes)
+        )
+    if settings.email_to:
+        routes.append(
+            RouteView(
+                "email",
+                settings.email_to,
+                delay_minutes=settings.email_delay_minutes,
+                min_severity=settings.email_min_severity,
+            )
+        )
+    return tuple(routes)
+
+
+def build_channels(settings: Settings, factory: sessionmaker[Session]) -> dict[str, Channel]:
+    """The notification channels that settings configure, by kind (slack, email, webhook)."""
+    channels: dict[str, Channel] = {}
+    if settings.slack_bot_token:
+        channels["slack"] = SlackChannel(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    if settings.smtp_host and settings.smtp_from:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        channels["email"] = EmailChannel(
+            settings.smtp_host,
+            settings.smtp_port,
+            sender=settings.smtp_from,
+            username=settings.smtp_username,
+            password=password,
+            security=settings.smtp_security,
+        )
+    # Webhook targets are subscription rows; with none, nothing is ever routed here.
+    channels["webhook"] = WebhookChannel(httpx.Client(timeout=10.0), SubscriptionStore(factory))
+    return channels
 
 
 def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
@@ -46,15 +99,40 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     ingestor = MentionIngestor(NegativityScorer(), threshold=settings.negativity_threshold)
     http = httpx.Client(timeout=15.0, follow_redirects=True, headers={"User-Agent": "Noroshi/0.1"})
     runner = SourceRunner(
-        factory, ingestor, http=http, max_backoff_seconds=settings.collect_max_backoff_seconds
+        factory,
+        ingestor,
+        http=http,
+        max_backoff_seconds=settings.collect_max_backoff_seconds,
+        secrets=settings.collector_secrets(),
     )
     auto_resolve = timedelta(minutes=settings.auto_resolve_minutes) if settings.auto_resolve_minutes else None
-    ticker = DetectionTicker(factory, auto_resolve=auto_resolve)
-    return Services(settings, engine, factory, ingestor, runner, ticker, clock)
+    notifier = Notifier(build_incident_context, NotifyConfig(settings.public_url, default_routes(settings)))
+    ticker = DetectionTicker(factory, auto_resolve=auto_resolve, notifier=notifier)
+    actions = IncidentActions(notifier)
+    delivery = DeliveryConfig(
+        max_attempts=settings.delivery_max_attempts,
+        backoff_max_seconds=settings.delivery_backoff_max_seconds,
+        lease_seconds=settings.delivery_lease_seconds,
+    )
+    outbox = OutboxWorker(factory, build_channels(settings, factory), clock, delivery)
+    return Services(
+        settings,
+        engine,
+        factory,
+        ingestor,
+        runner,
+        ticker,
+        clock,
+        notifier=notifier,
+        actions=actions,
+        outbox=outbox,
+        escalations=EscalationSweep(factory, actions),
+    )
 
 
 class JobScheduler:
-    """APScheduler driving the clock: one collect job per source, the detection tick, a source sync."""
+    """APScheduler driving the clock: one collect job per source, the detection tick, a source sync,
+    the outbox delivery loop and the escalation sweep (steps, reminders, snooze ends, campaign summaries)."""
 
     SYNC_SECONDS = 15
 
@@ -78,6 +156,19 @@ class JobScheduler:
             IntervalTrigger(seconds=self.detect_interval_seconds),
             id="detect",
             next_run_time=now + timedelta(seconds=1),
+        )
+        settings = self.services.settings
+        self.scheduler.add_job(
+            self.deliver,
+            IntervalTrigger(seconds=settings.delivery_interval_seconds),
+            id="deliver",
+            next_run_time=now + timedelta(seconds=2),
+        )
+        self.scheduler.add_job(
+            self.escalate,
+            IntervalTrigger(seconds=settings.escalation_interval_seconds),
+            id="escalate",
+            next_run_time=now + timedelta(seconds=3),
         )
         self.scheduler.start()
 
@@ -126,3 +217,28 @@ class JobScheduler:
                 summary.escalated,
                 summary.resolved,
             )
+        if summary.notifications:
+            self._deliver_now()
+
+    def _deliver_now(self) -> None:
+        """Do not wait for the next delivery interval: the bucket just closed, people should know."""
+        job = self.scheduler.get_job("deliver")
+        if job is not None:
+            job.modify(next_run_time=self.services.clock())
+
+    def deliver(self) -> None:
+        if self.services.outbox is None:
+            return
+        report = self.services.outbox.run_once()
+        if report.handled:
+            log.info("delivery: sent %s, retrying %s, dead %s", report.sent, report.retried, report.dead)
+
+    def escalate(self) -> None:
+        if self.services.escalations is None:
+            return
+        report = self.services.escalations.run(self.services.clock())
+        if report.enqueued or report.summaries:
+            log.info(
+                "escalation: %s notifications, %s summaries", len(report.enqueued), len(report.summaries)
+            )
+            self._deliver_now()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -42,3 +44,64 @@ class Settings(BaseSettings):
     admin_key: SecretStr | None = Field(
         None, description="optional bootstrap admin API key (else create one with `noroshi keys create`)"
     )
+    # Notification delivery (the outbox loop) and escalation.
+    delivery_interval_seconds: float = Field(2.0, gt=0, description="how often the outbox loop runs")
+    delivery_max_attempts: int = Field(8, ge=1, description="attempts before a notification is dead-lettered")
+    delivery_backoff_max_seconds: int = Field(900, ge=1, description="ceiling of the retry backoff (5 s·2ⁿ)")
+    delivery_lease_seconds: int = Field(
+        120, ge=5, description="a claimed notification is retried after this long if its worker died"
+    )
+    escalation_interval_seconds: int = Field(
+        30, ge=1, description="how often escalation steps, reminders, snooze ends, campaign ends are checked"
+    )
+    # The default route, used only while no notification routes are configured through the API.
+    slack_channel: str | None = Field(None, description="default route: Slack channel id told at once")
+    slack_reminder_minutes: int | None = Field(
+        60, ge=1, description="default route: remind the Slack channel this often while acknowledged"
+    )
+    email_to: str | None = Field(None, description="default route: comma-separated addresses (crisis team)")
+    email_min_severity: str = Field(
+        "warning", pattern="^(attention|warning|flame)$", description="default route: e-mail from this level"
+    )
+    email_delay_minutes: int = Field(
+        0, ge=0, description="default route: e-mail only if still unacknowledged after this many minutes"
+    )
+    # Collector credentials (passed to the source kinds as `secrets`, never logged or stored).
+    x_bearer_token: SecretStr | None = Field(None, description="X API v2 app-only bearer token")
+    bluesky_handle: str | None = Field(None, description="Bluesky handle for an authenticated search")
+    bluesky_app_password: SecretStr | None = Field(None, description="Bluesky app password")
+    mastodon_token: SecretStr | None = Field(None, description="Mastodon access token (status search)")
+    reddit_client_id: str | None = Field(None, description="Reddit app client id (client credentials)")
+    reddit_client_secret: SecretStr | None = Field(None, description="Reddit app client secret")
+    youtube_api_key: SecretStr | None = Field(None, description="YouTube Data API v3 key")
+    # Slack app (bot token for the incident card, signing secret for its buttons).
+    slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-…) for the card")
+    slack_signing_secret: SecretStr | None = Field(
+        None, description="Slack signing secret; verifies POST /slack/interactions"
+    )
+    slack_api_url: str | None = Field(
+        None, description="Slack Web API base URL (default https://slack.com/api/; tests point it elsewhere)"
+    )
+    # SMTP for the e-mail channel (unset host: no e-mail channel).
+    smtp_host: str | None = Field(None, description="SMTP server host name")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port (587 STARTTLS, 465 SSL, 25 plain)")
+    smtp_username: str | None = Field(None, description="SMTP AUTH user (unset: no AUTH)")
+    smtp_password: SecretStr | None = Field(None, description="SMTP AUTH password")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="starttls (upgrade on connect), ssl (implicit TLS) or none"
+    )
+    smtp_from: str | None = Field(None, description="sender address, e.g. 'Noroshi <noroshi@example.com>'")
+
+    def collector_secrets(self) -> dict[str, str]:
+        """The credentials that are set, by the names the source kinds look up."""
+        values = {
+            "x_bearer_token": self.x_bearer_token,
+            "bluesky_handle": self.bluesky_handle,
+            "bluesky_app_password": self.bluesky_app_password,
+            "mastodon_token": self.mastodon_token,
+            "reddit_client_id": self.reddit_client_id,
+            "reddit_client_secret": self.reddit_client_secret,
+            "youtube_api_key": self.youtube_api_key,
+        }
+        plain = {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in values.items()}
+        return {k: v for k, v in plain.items() if v}

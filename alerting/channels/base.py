@@ -12,8 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-# Why a notification is sent (the notify decision's reasons plus human actions).
-EVENTS = ("triggered", "escalated", "reminder", "acknowledged", "snoozed", "resolved", "commented")
+# Why a notification is sent (the notify decision's reasons plus human actions). "campaign_summary":
+# a campaign window ended; `context["campaign"]` lists its incidents (context is the worst one's).
+EVENTS = (
+    "triggered",
+    "escalated",
+    "reminder",
+    "acknowledged",
+    "snoozed",
+    "resolved",
+    "commented",
+    "campaign_summary",
+)
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-
-@dataclass(frozen=True, slots=True)
-class SeriesPoint:
-    """Mentions of one brand in one time slot (a bucket, or an hour when resampled)."""
-
-    start: datetime
-    total: int
-    negative: int
+from alerting.incident_queries import SeriesPoint, share
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +23,6 @@ class Marker:
     at: datetime
     label: str
     css: str = "onset"  # "onset" | "resolved": line class "marker <css>", text class "marker-label <css>"
-
-
-def share(negative: int, total: int) -> float | None:
-    return negative / total if total > 0 else None
 
 
 def _f(value: float) -> str:

@@ -15,16 +15,25 @@ from typing import Any
 from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
+# Shared with the notification summary; re-exported for the pages.
+from alerting.incident_queries import (  # noqa: F401
+    TEXT_SAMPLE,
+    SeriesPoint,
+    brand_counts,
+    bucket_series,
+    counts_since,
+    detector_runs,
+    post_texts,
+    top_posts,
+)
 from alerting.lifecycle import OPEN_STATUSES, Status
-from api.pages.charts import SeriesPoint
 from storage.brands import Brand
-from storage.incidents import DetectorRun, Incident, IncidentEvent
-from storage.mentions import Bucket, Mention, MentionBrand
+from storage.incidents import Incident, IncidentEvent
+from storage.mentions import Bucket
 from storage.sources import Source
 from storage.timebuckets import EPOCH
 
 OPEN = [status.value for status in OPEN_STATUSES]
-TEXT_SAMPLE = 3000  # posts per side fed to the term ranking
 
 
 def _slot(session: Session, column: Any, seconds: int) -> Any:
@@ -55,37 +64,6 @@ def resampled_series(
     return dict(series)
 
 
-def bucket_series(session: Session, brand_id: int, since: datetime, until: datetime) -> list[SeriesPoint]:
-    rows = session.execute(
-        select(Bucket.start, Bucket.total, Bucket.negative)
-        .where(Bucket.brand_id == brand_id, Bucket.start >= since, Bucket.start < until)
-        .order_by(Bucket.start)
-    ).all()
-    return [SeriesPoint(start, total, negative) for start, total, negative in rows]
-
-
-def counts_since(
-    session: Session, brand_ids: Sequence[int], since: datetime, until: datetime | None = None
-) -> dict[int, tuple[int, int]]:
-    """Per brand, (total, negative) mentions in buckets starting in [since, until)."""
-    if not brand_ids:
-        return {}
-    query = (
-        select(Bucket.brand_id, func.sum(Bucket.total), func.sum(Bucket.negative))
-        .where(Bucket.brand_id.in_(list(brand_ids)), Bucket.start >= since)
-        .group_by(Bucket.brand_id)
-    )
-    if until is not None:
-        query = query.where(Bucket.start < until)
-    rows = session.execute(query)
-    return {brand_id: (int(total or 0), int(negative or 0)) for brand_id, total, negative in rows}
-
-
-def brand_counts(session: Session, brand_id: int, since: datetime, until: datetime) -> tuple[int, int]:
-    """(total, negative) mentions of one brand in buckets starting in [since, until)."""
-    return counts_since(session, [brand_id], since, until).get(brand_id, (0, 0))
-
-
 def brand_index(session: Session) -> list[tuple[int, str]]:
     return [(brand_id, name) for brand_id, name in session.execute(select(Brand.id, Brand.name))]
 
@@ -94,13 +72,6 @@ def brands_by_id(session: Session, brand_ids: Sequence[int]) -> dict[int, Brand]
     if not brand_ids:
         return {}
     return {brand.id: brand for brand in session.scalars(select(Brand).where(Brand.id.in_(list(brand_ids))))}
-
-
-def detector_runs(session: Session, brand_ids: Sequence[int]) -> dict[int, DetectorRun]:
-    if not brand_ids:
-        return {}
-    runs = session.scalars(select(DetectorRun).where(DetectorRun.brand_id.in_(list(brand_ids))))
-    return {run.brand_id: run for run in runs}
 
 
 def open_severities(session: Session) -> dict[int, list[str]]:
@@ -160,43 +131,5 @@ def incident_events(session: Session, incident_id: int) -> list[IncidentEvent]:
             select(IncidentEvent)
             .where(IncidentEvent.incident_id == incident_id)
             .order_by(IncidentEvent.at, IncidentEvent.id)
-        )
-    )
-
-
-def _reach() -> Any:
-    return func.coalesce(Mention.author_followers, 0) + func.coalesce(Mention.reposts, 0)
-
-
-def top_posts(
-    session: Session, brand_id: int, since: datetime, until: datetime, limit: int = 10
-) -> list[tuple[Mention, int]]:
-    """The brand's posts in [since, until] with the largest reach (author followers + reposts)."""
-    reach = _reach().label("reach")
-    rows = session.execute(
-        select(Mention, reach)
-        .join(MentionBrand, MentionBrand.mention_id == Mention.id)
-        .where(MentionBrand.brand_id == brand_id, MentionBrand.posted_at.between(since, until))
-        .order_by(reach.desc(), Mention.posted_at, Mention.id)
-        .limit(limit)
-    ).all()
-    return [(mention, int(value or 0)) for mention, value in rows]
-
-
-def post_texts(
-    session: Session, brand_id: int, since: datetime, until: datetime, limit: int = TEXT_SAMPLE
-) -> list[str]:
-    """Texts of the brand's posts in [since, until), the most recent `limit` of them."""
-    return list(
-        session.scalars(
-            select(Mention.text)
-            .join(MentionBrand, MentionBrand.mention_id == Mention.id)
-            .where(
-                MentionBrand.brand_id == brand_id,
-                MentionBrand.posted_at >= since,
-                MentionBrand.posted_at < until,
-            )
-            .order_by(MentionBrand.posted_at.desc())
-            .limit(limit)
         )
     )

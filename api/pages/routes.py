@@ -14,8 +14,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from alerting.drivers import top_terms
+from alerting.charts import render_incident_chart_png
+from alerting.incident_queries import incident_drivers, incident_shares, posts_window
+from alerting.runbooks import LOCALES, render_runbook
 from alerting.severity import rank
+from alerting.summary import incident_series
 from api.context import ApiContext, get_context, get_session
 from api.pages import queries
 from api.pages.charts import Marker, SeriesPoint, share, sparkline, volume_chart
@@ -220,24 +223,6 @@ def _chart_range(incident: Incident, now: datetime, width: timedelta) -> tuple[d
     return since, until, step
 
 
-def _shares(
-    session: Session, incident: Incident, active_from: datetime, active_to: datetime
-) -> tuple[float | None, float | None]:
-    """Negative share during the incident and usually: the detector's values, else from the buckets."""
-    negative_share, baseline_share = incident.negative_share, incident.baseline_share
-    brand_id = incident.brand_id
-    if negative_share is None:
-        total, negative = queries.brand_counts(session, brand_id, active_from, active_to)
-        negative_share = share(negative, total)
-    if baseline_share is None:
-        run = queries.detector_runs(session, [brand_id]).get(brand_id)
-        baseline_share = run.baseline_share if run is not None else None
-    if baseline_share is None:  # the day before the onset
-        total, negative = queries.brand_counts(session, brand_id, active_from - DAY, active_from)
-        baseline_share = share(negative, total)
-    return negative_share, baseline_share
-
-
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse, name="incident_page")
 def incident_page(
     request: Request,
@@ -258,7 +243,7 @@ def incident_page(
         )
     width = timedelta(minutes=brand.bucket_minutes)
     active_from, active_to = incident_window(incident, now, brand.bucket_minutes)
-    negative_share, baseline_share = _shares(session, incident, active_from, active_to)
+    negative_share, baseline_share = incident_shares(session, incident, active_from, active_to)
     since, until, step = _chart_range(incident, now, width)
     points = (
         queries.bucket_series(session, brand.id, since, until)
@@ -279,14 +264,10 @@ def incident_page(
         title=f"{brand.name}: 言及数と否定的な投稿 / mentions and negative posts per "
         f"{int(step.total_seconds() // 60)} min",
     )
-    posts_from, posts_to = incident.started_at - HOUR, incident.last_signal_at + HOUR
+    posts_from, posts_to = posts_window(incident)
     top = queries.top_posts(session, brand.id, posts_from, posts_to)
     posts = [(mention, reach, safe_url(mention.url)) for mention, reach in top]
-    terms = top_terms(
-        queries.post_texts(session, brand.id, posts_from, posts_to),
-        queries.post_texts(session, brand.id, posts_from - DAY, posts_from),
-        exclude=[brand.name, *brand.keywords],
-    )
+    terms = incident_drivers(session, incident, brand)
     return _render(
         request,
         "incident.html",
@@ -304,6 +285,66 @@ def incident_page(
         posts_from=posts_from,
         posts_to=posts_to,
         events=queries.incident_events(session, incident.id),
+    )
+
+
+def _incident_and_brand(session: Session, incident_id: str) -> tuple[Incident, Brand] | None:
+    number = _parse_id(incident_id)
+    incident = session.get(Incident, number) if number is not None else None
+    brand = session.get(Brand, incident.brand_id) if incident is not None else None
+    return (incident, brand) if incident is not None and brand is not None else None
+
+
+@router.get("/incidents/{incident_id}/chart.png", name="incident_chart")
+def incident_chart(
+    incident_id: str, session: Session = Depends(get_session), context: ApiContext = Depends(get_context)
+) -> Response:
+    """The PNG chart that e-mail and Slack link to: the last six hours, onset marked."""
+    found = _incident_and_brand(session, incident_id)
+    if found is None:
+        return Response("no such incident", status_code=404, media_type="text/plain; charset=utf-8")
+    incident, brand = found
+    png = render_incident_chart_png(
+        incident_series(session, incident, brand, context.clock()),
+        incident.started_at,
+        tz=zone(brand.timezone),
+        title=f"{brand.name}: 直近6時間 / last 6 h",
+        resolved_at=incident.resolved_at,
+    )
+    return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=60"})
+
+
+@router.get("/incidents/{incident_id}/runbook", response_class=HTMLResponse, name="incident_runbook")
+def incident_runbook(
+    request: Request,
+    incident_id: str,
+    locale: str | None = Query(None, max_length=8),
+    session: Session = Depends(get_session),
+    context: ApiContext = Depends(get_context),
+) -> HTMLResponse:
+    """The response runbook rendered for this incident (the brand's override if it has one)."""
+    now = context.clock()
+    found = _incident_and_brand(session, incident_id)
+    if found is None:
+        return _not_found(
+            request,
+            now,
+            f"インシデント「{incident_id}」は見つかりません。",
+            f"There is no incident with id “{incident_id}”.",
+        )
+    incident, brand = found
+    shown = locale if locale in LOCALES else brand.locale if brand.locale in LOCALES else "ja"
+    runbook = render_runbook(session, incident, shown, now=now, public_url=context.public_url)
+    return _render(
+        request,
+        "runbook.html",
+        now=now,
+        incident=incident,
+        brand=brand,
+        runbook=runbook,
+        body=Markup(runbook.html),  # markdown-it output: raw HTML in templates/overrides is escaped
+        locale=shown,
+        locales=LOCALES,
     )
 
 

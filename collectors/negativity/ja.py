@@ -7,13 +7,23 @@ Evidence sources (see resources.py for provenance and licences):
 - our own list of forum slang and insults (氏ね, キモい, クソ, オワコン, ...) matched as substrings,
   since tokenizers split them unpredictably;
 - emoji, emoticons and kaomoji;
-- modifiers: intensifiers before a hit, contrast ("けど", "しかし": the clause after it counts more),
-  mocking laughter ("ｗｗｗ", "草") after negative words, exclamation marks.
+- sentence patterns (regex entries): rhetorical questions and rough endings ("〜かよ", "〜じゃねーよ",
+  "なんで〜の？", "どうかと思う");
+- grammar without a lexicon word: negated predicates ("届かない"; not the "must" of "〜なければ"),
+  bare imperatives and prohibitions ("責任取れ", "来るな"), excess ("高すぎ");
+- modifiers: intensifiers before a hit (and not counted as opinions themselves when they grade the next
+  word: "大変申し訳"), contrast ("けど", "しかし": the clause after it counts more), mocking laughter
+  ("ｗｗｗ", "草") after negative words, exclamation marks.
+
+A company's own apology ("【お詫び】…ご迷惑をおかけし…申し訳ございません") is not a complaint: its
+formulae are weight-0 entries in ja_lexicon.tsv, so only the facts it reports (障害, 異物混入) count,
+as they would in any post. The mention still counts in the brand's volume.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 
@@ -39,19 +49,31 @@ CONTRAST_BEFORE, CONTRAST_AFTER = 0.6, 1.3
 MOCKING_SCALAR = 1.25
 EXCLAMATION_SCALAR = 1.1
 MAX_PHRASE_TOKENS = 6
-UNLEXICALISED_NEGATION = 0.35  # a negated verb/adjective that no lexicon knows: weak negative evidence
-EXCESS_WEIGHT = 0.4
-IMPERATIVE_WEIGHT = 0.4
+# A negated verb/adjective that no lexicon knows ("届かない", "繋がらない", "使えない") is a complaint on its
+# own in posts about a product; so are a bare demand ("責任取れ") and an excess ("高すぎ"). Each alone
+# reaches the decision threshold (0.5).
+UNLEXICALISED_NEGATION = 0.5
+EXCESS_WEIGHT = 0.5
+IMPERATIVE_WEIGHT = 0.5
 
 # Auxiliaries that negate what precedes them (base forms, as IPAdic writes them).
 _NEGATORS = frozenset({"ない", "ぬ", "ん", "ず", "ねー", "ねえ", "へん"})
 # Tokens allowed between an opinion word and its negator: 良く|は|ない, 好き|じゃ|ない, 好き|で|は|ない,
 # 許せ|ませ|ん, 良く|あり|ませ|ん, 面白く|も|なかっ.
+# Also potential/passive/causative suffixes (信じ|られ|ない, 使わ|せ|ない) and the light verb する after a
+# verbal noun (後悔|し|ない, 納得|でき|ない is covered by the lexicon's できる).
 _NEGATION_BRIDGE = frozenset(
     {"は", "も", "じゃ", "で", "では", "ます", "ある", "なく", "でも", "や", "わけ", "訳", "はず", "が"}
+    | {"られる", "れる", "せる", "させる", "する"}
+    | {"て", "いる"}  # progressive: 期待|し|て|(い)|ない
 )
+# Colloquial negators that IPAdic tags as particles after て ("期待してねー").
+_PARTICLE_NEGATORS = frozenset({"ねー", "ねえ", "ねぇ"})
+# Light verbs carry no opinion of their own: a bare "しない" / "ならない" is not a complaint.
+_LIGHT_VERBS = frozenset({"する", "なる", "ある", "いる"})
 _DOUBLE_NEGATION_BRIDGE = frozenset({"は", "も", "わけ", "訳", "こと", "の", "で", "じゃ", "では"})
 _PREDICATE_POS = frozenset({"動詞", "形容詞"})
+_CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "副詞", "連体詞", "接頭詞"})
 _EXCESS = frozenset({"すぎる", "過ぎる"})
 _FILLERS = frozenset({"いや", "いやいや", "まあ", "まぁ", "ええ"})
 _II = frozenset({"いい", "良い", "よい"})
@@ -96,6 +118,10 @@ _LAUGHTER = re.compile(r"w{2,}|笑|草$|\(笑\)")
 _CONTRAST = frozenset({"けど", "けれど", "けれども", "しかし", "でも", "だけど", "だが", "ところが", "が"})
 
 
+def _new_tagger() -> fugashi.GenericTagger:
+    return fugashi.GenericTagger(f"{ipadic.MECAB_ARGS} -F{_FORMAT} -U{_FORMAT} -E{_EOS}")
+
+
 def normalize(text: str) -> str:
     """NFKC (half-width kana → full-width, full-width ASCII → ASCII), then lower case."""
     return unicodedata.normalize("NFKC", text).lower()
@@ -105,14 +131,22 @@ class JapaneseEvidence:
     """Turns a Japanese post into (negative evidence, positive evidence), both ≥ 0."""
 
     def __init__(self, extra_surface: Iterable[tuple[str, float]] = ()) -> None:
-        self._tagger = fugashi.GenericTagger(f"{ipadic.MECAB_ARGS} -F{_FORMAT} -U{_FORMAT} -E{_EOS}")
+        # A MeCab tagger keeps per-parse state and must not be shared between threads: each thread that
+        # scores gets its own (a few ms to create; the dictionary itself is memory-mapped and shared).
+        self._local = threading.local()
         self._lex: dict[tuple[str, ...], tuple[float, bool]] = {}  # base forms → (weight, own list)
         surface: dict[str, float] = {}
+        patterns: list[tuple[str, float]] = []
         for term, weight, kind in resources.own_entries("ja_lexicon.tsv"):
-            if kind == "s":
+            if kind == "r":
+                patterns.append((term, weight))
+            elif kind == "s":
                 surface[normalize(term)] = weight
             else:
                 self._add_phrase(self._bases(normalize(term)), weight, own=True)
+        # Sentence patterns (rhetorical questions, rough negation): one alternation, one group each.
+        self._pattern_weights = [weight for _t, weight in patterns]
+        self._patterns = re.compile("|".join(f"({term})" for term, _w in patterns)) if patterns else None
         for term, weight in extra_surface:
             surface.setdefault(normalize(term), weight)
         for term, weight, _src in resources.mlask_entries():
@@ -151,7 +185,10 @@ class JapaneseEvidence:
 
     def _tokens(self, text: str) -> list[Token]:
         """Tokens of a post; base = surface for unknown words."""
-        flat = self._tagger.parse(text.translate(_SEPARATORS)).replace(_TOKEN, _FIELD).split(_FIELD)
+        tagger = getattr(self._local, "tagger", None)
+        if tagger is None:
+            tagger = self._local.tagger = _new_tagger()
+        flat = tagger.parse(text.translate(_SEPARATORS)).replace(_TOKEN, _FIELD).split(_FIELD)
         flat.pop()  # the end-of-sentence marker
         if len(flat) % 5:  # cannot happen with IPAdic's feature layout; be safe anyway
             return []
@@ -203,6 +240,10 @@ class JapaneseEvidence:
             if norm.startswith(_SURFACE_NEGATIONS, end):
                 w *= NEGATED_POSITIVE if w > 0 else NEGATED_NEGATIVE
             contributions.append((start, w))
+        if self._patterns is not None:
+            for m in self._patterns.finditer(norm):
+                if m.lastindex:
+                    contributions.append((m.start(), self._pattern_weights[m.lastindex - 1]))
         # Character offset of each token (MeCab drops white space, so search forward).
         starts: list[int] = []
         offset = 0
@@ -237,12 +278,22 @@ class JapaneseEvidence:
                 seen[key] = repeat + 1
                 # Interjections: "いや、…" is "well, …", not 嫌 (dislike).
                 filler = matched == 1 and pos == "感動詞" and base in _FILLERS
-                if repeat < 2 and not filler and not _is_modal_ii(tokens, i):
+                if (
+                    repeat < 2
+                    and not filler
+                    and not _is_modal_ii(tokens, i)
+                    and not _is_degree(tokens, i, matched)
+                ):
                     w = self._modify(tokens, i, i + matched, weight) * (0.5 if repeat else 1.0)
                     contributions.append((starts[i], w))
             if not matched:
                 matched = 1
-                if pos in _PREDICATE_POS and pos1 == "自立" and _negated_after(tokens, i + 1):
+                if (
+                    pos in _PREDICATE_POS
+                    and pos1 == "自立"
+                    and base not in _LIGHT_VERBS
+                    and _negated_after(tokens, i + 1)
+                ):
                     # "勝てない", "出ねー", "誰も引き取らん": a negated predicate without a lexicon word.
                     contributions.append((starts[i], -UNLEXICALISED_NEGATION))
                 elif pos == "動詞" and (cform.startswith("命令") or _prohibitive(tokens, i)):
@@ -287,8 +338,10 @@ def _negated_after(tokens: list[Token], j: int) -> bool:
     """Whether a negator follows position j (across は/も/じゃ/ませ/わけが…), not a double negation."""
     limit = min(len(tokens), j + 4)
     while j < limit:
-        surf, base, pos, _p1, _cf = tokens[j]
-        if base in _NEGATORS and pos in ("助動詞", "形容詞"):
+        surf, base, pos, _p1, cform = tokens[j]
+        negator = (base in _NEGATORS and pos in ("助動詞", "形容詞")) or base in _PARTICLE_NEGATORS
+        if negator and not cform.startswith("仮定"):
+            # (A conditional negator is "must": 行かなければ, 見なきゃ; not a negation.)
             # Double negation ("なくはない", "ないわけではない", "ないことはない") cancels out.
             k = j + 1
             while k < min(len(tokens), j + 5):
@@ -303,6 +356,14 @@ def _negated_after(tokens: list[Token], j: int) -> bool:
             continue
         return False
     return False
+
+
+def _is_degree(tokens: list[Token], i: int, matched: int) -> bool:
+    """An intensifier used as a degree adverb ("大変申し訳", "死ぬほど美味しい"), not as an opinion
+    ("大変だ"): a one-token hit in _INTENSIFIERS followed by a content word."""
+    if matched != 1 or tokens[i][0] not in _INTENSIFIERS or i + 1 >= len(tokens):
+        return False
+    return tokens[i + 1][2] in _CONTENT_POS
 
 
 def _prohibitive(tokens: list[Token], i: int) -> bool:

@@ -55,7 +55,9 @@ def _sigmoid(x: float) -> float:
 class NegativityScorer:
     """Scores posts for negativity, offline. Construction loads the word lists and the MeCab tagger
     (well under a second); after that scoring runs at thousands of posts per second per core.
-    Not thread-safe (one MeCab tagger inside): use one scorer per thread or process."""
+    Safe to share between threads: the word lists are read-only after construction and each thread
+    gets its own MeCab tagger (the only stateful part). The GIL means threads add no throughput;
+    use processes for that."""
 
     def __init__(self) -> None:
         self._ja = JapaneseEvidence(extra_surface=self._emoji_terms())

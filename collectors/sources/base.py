@@ -11,7 +11,7 @@ add a kind, write the module and add its import path to `_BUILTIN_MODULES` below
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
@@ -19,10 +19,13 @@ from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from collectors.matching import BrandRule
 from collectors.posts import FetchResult
 
 __all__ = [
+    "AUTH_ERROR_PREFIX",
     "Source",
+    "SourceAuthError",
     "SourceConfigError",
     "SourceError",
     "SourceKindInfo",
@@ -39,6 +42,12 @@ _BUILTIN_MODULES: tuple[str, ...] = (
     "collectors.sources.push",
     "collectors.sources.replay",
     "collectors.sources.rss",
+    "collectors.sources.rss_query",
+    "collectors.sources.x",
+    "collectors.sources.bluesky",
+    "collectors.sources.mastodon",
+    "collectors.sources.reddit",
+    "collectors.sources.youtube",
 )
 
 
@@ -61,7 +70,24 @@ class SourceConfigError(ValueError):
 
 
 class SourceError(Exception):
-    """A collect run failed (network, HTTP status, unreadable file or feed). The cursor is unchanged."""
+    """A collect run failed (network, HTTP status, unreadable file or feed). The cursor is unchanged.
+
+    `retry_after` (tz-aware) is set when the service said when to come back (rate limit or quota
+    reset): the runner then waits exactly until then instead of its exponential backoff.
+    """
+
+    def __init__(self, message: str, *, retry_after: datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SourceAuthError(SourceError):
+    """The service rejected the credentials (401/403). Recorded in health as `AUTH_ERROR_PREFIX …`."""
+
+
+# How an auth failure starts in Source.last_error (the runner writes "<exception class>: <message>");
+# /readyz lists the sources whose last error starts with it.
+AUTH_ERROR_PREFIX = "SourceAuthError:"
 
 
 class SourceSettings(BaseModel):
@@ -77,15 +103,29 @@ class SourceFactory(Protocol):
     def __call__(self, settings: Any, *, http: httpx.Client | None = None) -> Source: ...
 
 
+class ContextSourceFactory(Protocol):
+    """Kinds registered with `context=True` also get the brand rules and the secrets."""
+
+    def __call__(
+        self,
+        settings: Any,
+        *,
+        http: httpx.Client | None = None,
+        brands: Sequence[BrandRule] = (),
+        secrets: Mapping[str, str] | None = None,
+    ) -> Source: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SourceKindInfo:
     """A registered kind. `pull` is False for kinds whose posts arrive through the API (no collect job)."""
 
     kind: str
     settings_model: type[SourceSettings]
-    factory: SourceFactory
+    factory: SourceFactory | ContextSourceFactory
     pull: bool
     description: str
+    context: bool = False  # the factory takes `brands` and `secrets` (query from keywords, API keys)
 
 
 _REGISTRY: dict[str, SourceKindInfo] = {}
@@ -98,10 +138,13 @@ def register_source_kind(
     *,
     pull: bool = True,
     description: str = "",
+    context: bool = False,
 ) -> Callable[[type[Any]], type[Any]]:
     """Class decorator registering a source class under `kind` (its `kind` ClassVar must agree).
 
-    The class is constructed as `cls(settings_model_instance, http=client_or_None)`.
+    The class is constructed as `cls(settings_model_instance, http=client_or_None)`, and with
+    `context=True` also with `brands=` (the BrandRules of all brands) and `secrets=` (API credentials
+    by name, e.g. "x_bearer_token", from noroshi/settings.py).
     """
 
     def decorate(cls: type[Any]) -> type[Any]:
@@ -111,7 +154,7 @@ def register_source_kind(
         if existing is not None and existing.factory is not cls:
             raise ValueError(f"source kind {kind!r} is already registered by {existing.factory!r}")
         text = description or next(iter((cls.__doc__ or "").strip().splitlines()), "")
-        _REGISTRY[kind] = SourceKindInfo(kind, settings_model, cls, pull, text)
+        _REGISTRY[kind] = SourceKindInfo(kind, settings_model, cls, pull, text, context)
         return cls
 
     return decorate
@@ -169,7 +212,21 @@ def validate_source_settings(kind: str, settings: dict[str, Any] | None) -> dict
     return _parse_settings(kind, settings).model_dump(mode="json")
 
 
-def build_source(kind: str, settings: dict[str, Any] | None, *, http: httpx.Client | None = None) -> Source:
-    """Validate `settings` and build the source. `http` is shared by network kinds (not closed by them)."""
+def build_source(
+    kind: str,
+    settings: dict[str, Any] | None,
+    *,
+    http: httpx.Client | None = None,
+    brands: Sequence[BrandRule] = (),
+    secrets: Mapping[str, str] | None = None,
+) -> Source:
+    """Validate `settings` and build the source. `http` is shared by network kinds (not closed by them).
+
+    `brands` and `secrets` reach only kinds registered with `context=True` (they build their queries
+    from the brands' keywords and authenticate with the secrets).
+    """
     parsed = _parse_settings(kind, settings)
-    return get_source_kind(kind).factory(parsed, http=http)
+    info = get_source_kind(kind)
+    if info.context:
+        return info.factory(parsed, http=http, brands=brands, secrets=secrets or {})  # type: ignore[call-arg]
+    return info.factory(parsed, http=http)

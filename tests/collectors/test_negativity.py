@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -213,3 +215,150 @@ def test_score_tsv_empty_file_raises(tmp_path: Path) -> None:
     path.write_text("", encoding="utf-8")
     with pytest.raises(ValueError, match="text"):
         score_tsv(path)
+
+
+# --- Complaints without a sentiment word, and their neutral look-alikes (own examples) ---------------
+
+COMPLAINT_PAIRS = [
+    # (complaint, a neutral post sharing most of its words)
+    (
+        "Noroshi Coffee staff licked the cream nozzle?? Never going back",
+        "Going back to Noroshi Coffee tomorrow",
+    ),
+    ("I am so done with this airline", "Done with my homework, going out now"),
+    ("What a joke of a refund policy", "What a view from the top floor"),
+    ("I can't believe they charged me twice for one coffee", "I believe the café opens at nine"),
+    ("this fucking app logged me out again", "this app logged me out again"),
+    ("ugh, the train is late again", "the train is here again"),
+    ("この店、会計がめんどいしドン引きした", "この店、会計が早くて助かった"),
+    ("なんでこんなに配送が遅いの？", "これはどこで買えるの？"),
+    ("いつまで待たせるのかよ", "いつまで待てばいいですか"),
+    ("もう店員に期待してねーよ", "店員さんに聞いてみます"),
+    ("荷物が届かない", "荷物が届いた"),
+    ("早く返金しろ", "返金の手続きをしました"),
+    ("公式の対応はどうかと思う", "公式の対応を待ちます"),
+    ("店員の態度がサイアク", "店員の態度がサイコー"),  # katakana emphasis spelling
+]
+
+
+@pytest.mark.parametrize(("complaint", "neutral"), COMPLAINT_PAIRS)
+def test_complaint_phrases_are_flagged_and_their_look_alikes_are_not(
+    scorer: NegativityScorer, complaint: str, neutral: str
+) -> None:
+    c, n = scorer.score_batch([complaint, neutral])
+    assert c.negative, (complaint, c)
+    assert not n.negative, (neutral, n)
+    assert c.score > n.score
+
+
+def test_like_as_a_preposition_is_not_negated_dislike(scorer: NegativityScorer) -> None:
+    simile, dislike = scorer.score_batch(
+        ["Doesn't the new logo look like a fish?", "I don't like the new logo"]
+    )
+    assert not simile.negative
+    assert dislike.negative
+
+
+def test_profanity_boosting_praise_stays_positive(scorer: NegativityScorer) -> None:
+    assert not scorer.score_batch(["that was a fucking amazing concert"])[0].negative
+
+
+@pytest.mark.parametrize(
+    ("negative", "not_negative"),
+    [
+        ("信じられない対応", "信じられる対応"),  # negation across the potential suffix られる
+        ("この店で買って後悔した", "後悔しない買い物だった"),  # noun + しない negates the noun
+    ],
+)
+def test_japanese_negation_across_suffixes(
+    scorer: NegativityScorer, negative: str, not_negative: str
+) -> None:
+    a, b = scorer.score_batch([negative, not_negative])
+    assert a.negative and not b.negative
+    assert a.score > b.score
+
+
+def test_conditional_must_is_not_a_negation(scorer: NegativityScorer) -> None:
+    # 行かなければならない = "have to go": two negators, no complaint.
+    assert not scorer.score_batch(["明日は早く行かなければならない"])[0].negative
+
+
+def test_degree_adverb_is_not_an_opinion(scorer: NegativityScorer) -> None:
+    # 大変 alone is "a disaster"; before another word it only means "very".
+    very_tasty, disaster = scorer.score_batch(["大変おいしかった", "それは大変だ"])
+    assert not very_tasty.negative
+    assert disaster.negative
+
+
+def test_kitchen_is_not_the_slur_suffix(scorer: NegativityScorer) -> None:
+    kitchen, slur = scorer.score_batch(["厨房で料理長が調理しています", "公式厨うざい"])
+    assert not kitchen.negative
+    assert slur.negative
+
+
+@pytest.mark.parametrize(
+    ("apology", "complaint"),
+    [
+        ("【お詫び】ご迷惑をおかけし大変申し訳ございません。", "迷惑した、ちゃんと謝罪しろ"),
+        ("We apologize for any inconvenience caused.", "Your inconvenience fee is a rip-off"),
+    ],
+)
+def test_a_brands_apology_formula_is_not_a_complaint(
+    scorer: NegativityScorer, apology: str, complaint: str
+) -> None:
+    a, c = scorer.score_batch([apology, complaint])
+    assert not a.negative, a
+    assert c.negative, c
+
+
+def test_an_apology_still_reports_the_incident(scorer: NegativityScorer) -> None:
+    formula_only, with_fact = scorer.score_batch(
+        ["ご迷惑をおかけし申し訳ございません。", "システム障害により、ご迷惑をおかけし申し訳ございません。"]
+    )
+    assert with_fact.score > formula_only.score
+
+
+# --- Thread safety ---------------------------------------------------------------------------------
+
+
+def test_one_scorer_shared_by_threads_gives_the_sequential_results(scorer: NegativityScorer) -> None:
+    texts = [*JA_NEGATIVE, *JA_POSITIVE, *EN_NEGATIVE, *EN_POSITIVE] + [
+        c for pair in COMPLAINT_PAIRS for c in pair
+    ]
+    # Long posts make MeCab's per-parse state large, so interleaved parses would garble each other.
+    # (fugashi 1.x holds the GIL while parsing, so today a shared tagger would pass too; this guards
+    # against a fugashi that releases it, free-threaded Python, or shared state added to the scorer.)
+    texts += [t * 20 for t in JA_NEGATIVE + JA_POSITIVE]
+    expected = scorer.score_batch(texts)
+    start = threading.Barrier(8)
+
+    def work(seed: int) -> list[list[Score]]:
+        order = texts[seed:] + texts[:seed]  # each thread in a different order
+        start.wait()
+        runs = [scorer.score_batch(order) for _ in range(15)]
+        return [run[len(texts) - seed :] + run[: len(texts) - seed] for run in runs]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(8)))
+    for runs in results:
+        for run in runs:
+            assert run == expected
+
+
+def test_a_scorer_built_in_one_thread_works_in_another() -> None:
+    built: list[NegativityScorer] = []
+    t = threading.Thread(target=lambda: built.append(NegativityScorer()))
+    t.start()
+    t.join()
+    assert built[0].score_batch(["最悪の対応"])[0].negative
+
+
+def test_phrase_valence_adds_like_a_lexicon_word() -> None:
+    from collectors.negativity.en import add_valence
+
+    assert add_valence(0.0, 0.0) == 0.0
+    # Adding a negative word pushes any compound down, never past -1, and is undone by its opposite.
+    for compound in (-0.99, -0.5, 0.0, 0.3, 0.9, 1.0):
+        lower = add_valence(compound, -2.0)
+        assert -1.0 < lower < compound
+        assert add_valence(lower, 2.0) == pytest.approx(min(compound, 0.9999), abs=1e-6)

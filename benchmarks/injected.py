@@ -1,0 +1,315 @@
+"""Injected flame-ups: recall, latency and false incidents of the production detector.
+
+    python -m benchmarks.injected [--data DIR] [--sensitivity normal] [--workers 2]
+
+Baselines: the NAB realTweets DEV series (real Twitter volumes, `../shared/data/nab_realtweets`; skipped
+with a message when missing; negative counts drawn at a 12–15 % share) and synthetic brands with a daily
+cycle (quiet night, busy evening, brand-local Asia/Tokyo) and a weekly one (weekends −25 %) at low
+(~1–3 posts per 5-minute bucket), medium (~10–30) and high (~100–300) volume, negative-binomial noise.
+
+Events, every 3.5 days from day 8 at a random time of day (away from NAB's labelled windows):
+- bursts: a discrete self-exciting (Hawkes) process with an exponential kernel (~15 min memory) on top
+  of the series; its branching ratio is super-critical until the extra intensity reaches (M − 1) ×
+  the pre-onset level (so volume peaks near M×), ramping over R, then near-critical for
+  max(R, 1 h) and decaying. M ∈ {3, 5, 10}, R ∈ {15 min, 1 h, 6 h}; half the bursts carry a
+  negativity shift (burst posts 60 % negative).
+- negativity-only: the negative share rises by 25 points for 3 h on unchanged volume.
+A burst is caught when any incident opens (or escalates) between onset and onset + R + 6 h; latency
+is from the onset to the close of the bucket that alerted (one 5-minute bucket at best); "from 2×" is
+from the first bucket where the burst alone doubles the pre-onset level (when it becomes visible). The goal
+class is bursts with M ≥ 3 reaching it within an hour (R ≤ 1 h). False incidents: incidents opened on
+the clean series after day 8 (NAB: outside its labelled windows), per brand-week. Fixed seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from detectors import BucketPoint, DetectorConfig, replay
+
+DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "nab_realtweets"
+BUCKET = 5
+PER_DAY = 1440 // BUCKET
+START = datetime(2024, 3, 3, 15, 0, tzinfo=UTC)  # Monday 00:00 in Tokyo
+SYNTHETIC_DAYS = 42
+FIRST_EVENT_DAY = 8.0
+EVENT_EVERY_DAYS = 3.5
+TIERS = {"low": 2.0, "medium": 20.0, "high": 200.0}  # mean posts per bucket
+MAGNITUDES = (3.0, 5.0, 10.0)
+RAMPS_MIN = (15, 60, 360)
+NEG_SHIFT = 0.25
+NEG_SHIFT_MINUTES = 180
+KERNEL_DECAY = 0.7  # per bucket: the self-excitation memory is ~15 minutes
+
+
+@dataclass(frozen=True)
+class Base:
+    name: str
+    timezone: str
+    total: np.ndarray
+    share: np.ndarray  # per-bucket baseline negative probability
+    blocked: list[tuple[int, int]]  # index ranges where no event may start (labelled anomalies)
+    seed: int
+
+
+def daily_weekly(n: int) -> np.ndarray:
+    """Mean multiplier per bucket: night trough, lunch and evening peaks (Tokyo), weekends −25 %."""
+    minutes = np.arange(n) * BUCKET
+    hour = (minutes / 60.0) % 24  # START is local midnight
+    day = 0.25 + 0.55 * np.exp(-(((hour - 12.5) / 2.0) ** 2)) + 1.0 * np.exp(-(((hour - 21.5) / 2.5) ** 2))
+    day += 0.35 * np.exp(-(((hour - 8.0) / 1.2) ** 2))
+    weekday = (minutes // 1440) % 7
+    return day / day.mean() * np.where(weekday >= 5, 0.75, 1.0)
+
+
+def synthetic(tier: str, mean: float, seed: int) -> Base:
+    rng = np.random.default_rng(seed)
+    n = SYNTHETIC_DAYS * PER_DAY
+    mu = mean * daily_weekly(n)
+    total = rng.poisson(rng.gamma(1 / 0.05, mu * 0.05))
+    return Base(f"synthetic {tier} #{seed}", "Asia/Tokyo", total, _daily_share(rng, n, 0.12), [], seed)
+
+
+def _daily_share(rng: np.random.Generator, n: int, mean: float) -> np.ndarray:
+    days = -(-n // PER_DAY)
+    return np.repeat(rng.beta(mean * 60, (1 - mean) * 60, size=days), PER_DAY)[:n]
+
+
+def nab(data: Path) -> list[Base]:
+    windows = json.loads((data / "combined_windows.json").read_text(encoding="utf-8"))
+    out = []
+    for seed, key in enumerate(sorted(windows)):
+        path = data / Path(key).name
+        rows = path.read_text(encoding="utf-8").splitlines()[1:]
+        stamps = [r.split(",")[0] for r in rows]
+        total = np.array([int(float(r.split(",")[1])) for r in rows], dtype=np.int64)
+        index = {s: i for i, s in enumerate(stamps)}
+        blocked = [
+            (index[a.split(".")[0]] - PER_DAY, index[b.split(".")[0]] + PER_DAY) for a, b in windows[key]
+        ]
+        rng = np.random.default_rng(100 + seed)
+        name = path.stem.replace("Twitter_volume_", "NAB ")
+        out.append(Base(name, "UTC", total, _daily_share(rng, total.shape[0], 0.15), blocked, 100 + seed))
+    return out
+
+
+def onsets(base: Base) -> list[int]:
+    rng = np.random.default_rng(base.seed + 7)
+    out = []
+    day = FIRST_EVENT_DAY
+    n = base.total.shape[0]
+    while (day + 1.5) * PER_DAY < n:
+        at = int(day * PER_DAY + rng.integers(0, PER_DAY // 2))
+        if not any(a <= at + PER_DAY // 2 and at <= b for a, b in base.blocked):
+            out.append(at)
+        day += EVENT_EVERY_DAYS
+    return out
+
+
+def hawkes_burst(rng: np.random.Generator, level: float, magnitude: float, ramp: int, n: int) -> np.ndarray:
+    """Extra counts from the onset: super-critical until (M − 1)·level, then plateau, then decay."""
+    target = max((magnitude - 1.0) * level, 0.5)
+    immigrants = target / 20.0
+    growth = 20.0 ** (1.0 / max(ramp, 1))
+    alpha_ramp = (growth - KERNEL_DECAY) / (1.0 - KERNEL_DECAY)
+    hold = max(ramp, 12)
+    out = np.zeros(n)
+    excitation = 0.0
+    phase_end = None
+    for t in range(n):
+        if phase_end is None:
+            lam = immigrants + alpha_ramp * excitation
+            if lam >= target or t >= 2 * ramp:
+                phase_end = t + hold
+        elif t < phase_end:
+            lam = 0.05 * target + 0.95 * excitation
+        else:
+            lam = 0.6 * excitation
+        out[t] = rng.poisson(min(lam, 50 * target))
+        excitation = KERNEL_DECAY * excitation + (1.0 - KERNEL_DECAY) * out[t]
+    return out
+
+
+@dataclass(frozen=True)
+class Job:
+    base: Base
+    scenario: str  # "clean" | "burst" | "negativity"
+    magnitude: float = 0.0
+    ramp_min: int = 0
+    sensitivity: str = "normal"
+
+
+def run_job(job: Job) -> list[dict]:
+    """Replay one base series with this job's events injected; one record per event (or per alert)."""
+    base = job.base
+    rng = np.random.default_rng(base.seed * 1000 + int(job.magnitude * 10) + job.ramp_min)
+    total = base.total.astype(np.float64).copy()
+    neg_prob = base.share.copy()
+    extra = np.zeros_like(total)
+    events = [] if job.scenario == "clean" else onsets(base)
+    hour = 60 // BUCKET
+    levels = []
+    for at in events:
+        level = max(float(np.mean(total[at - hour : at])), 0.2)
+        levels.append(level)
+        if job.scenario == "burst":
+            span = min(total.shape[0] - at, job.ramp_min // BUCKET * 3 + 12 * hour)
+            extra[at : at + span] = hawkes_burst(rng, level, job.magnitude, job.ramp_min // BUCKET, span)
+        else:
+            neg_prob[at : at + NEG_SHIFT_MINUTES // BUCKET] += NEG_SHIFT
+    negative = rng.binomial(total.astype(np.int64), np.clip(neg_prob, 0, 1))
+    shifted = [k % 2 == 1 for k in range(len(events))]
+    burst_neg = np.zeros_like(extra)
+    for k, at in enumerate(events):
+        if job.scenario == "burst" and shifted[k]:
+            burst_neg[at:] = 1.0
+    extra_i = extra.astype(np.int64)
+    negative = negative + rng.binomial(extra_i, np.where(burst_neg > 0, 0.6, neg_prob.clip(0, 1)))
+    counts = total.astype(np.int64) + extra_i
+    authors = counts - rng.binomial(counts, 0.1)
+    starts = [START + timedelta(minutes=BUCKET * i) for i in range(counts.shape[0])]
+    points = [
+        BucketPoint(s, int(c), int(g), int(a))
+        for s, c, g, a in zip(starts, counts, negative, authors, strict=True)
+    ]
+    signals = replay(points, DetectorConfig(timezone=base.timezone, sensitivity=job.sensitivity))
+    alert_rows = [(int((s.at - START) / timedelta(minutes=BUCKET)), s) for s in signals]
+    if job.scenario == "clean":
+        first = int(FIRST_EVENT_DAY * PER_DAY)
+        weeks = (counts.shape[0] - first) / (7 * PER_DAY)
+        false = [
+            r
+            for r, s in alert_rows
+            if r >= first and not s.escalation and not any(a <= r <= b for a, b in base.blocked)
+        ]
+        return [{"base": base.name, "scenario": "clean", "false": len(false), "weeks": weeks}]
+    records = []
+    for k, at in enumerate(events):
+        horizon = at + (job.ramp_min // BUCKET + 6 * hour if job.scenario == "burst" else hour)
+        kinds = ("volume", "negativity") if job.scenario == "burst" else ("negativity",)
+        hits = [r for r, s in alert_rows if at <= r <= horizon and s.kind in kinds]
+        latency = (min(hits) - at + 1) * BUCKET if hits else None
+        # when the burst becomes visible: the first bucket at twice the pre-onset level
+        visible = next((t for t in range(at, horizon + 1) if extra[t] >= levels[k]), at)
+        from_visible = (min(hits) - visible + 1) * BUCKET if hits else None
+        records.append(
+            {
+                "base": base.name,
+                "scenario": job.scenario,
+                "magnitude": job.magnitude,
+                "ramp": job.ramp_min,
+                "negative_shift": job.scenario == "negativity" or shifted[k],
+                "latency": latency,
+                "from_visible": from_visible,
+            }
+        )
+    return records
+
+
+SCENARIOS = ("clean", "negativity", "burst")
+
+
+def jobs(bases: list[Base], sensitivity: str, scenarios: tuple[str, ...] = SCENARIOS) -> list[Job]:
+    out = [
+        Job(b, s, sensitivity=sensitivity) for s in ("clean", "negativity") if s in scenarios for b in bases
+    ]
+    if "burst" in scenarios:
+        out += [Job(b, "burst", m, r, sensitivity) for b in bases for m in MAGNITUDES for r in RAMPS_MIN]
+    return out
+
+
+def _summary(records: list[dict]) -> tuple[str, str, str, str, str]:
+    lat = [r["latency"] for r in records if r["latency"] is not None]
+    seen = [r["from_visible"] for r in records if r.get("from_visible") is not None]
+    recall = f"{100 * len(lat) / len(records):.0f} % ({len(lat)}/{len(records)})" if records else "–"
+    med = f"{np.median(lat):.0f}" if lat else "–"
+    p90 = f"{np.percentile(lat, 90):.0f}" if lat else "–"
+    med_seen = f"{np.median(seen):.0f}" if seen else "–"
+    return recall, med, p90, med_seen, str(len(records))
+
+
+def report(records: list[dict], command: str, seconds: float) -> str:
+    lines = [
+        f"`{command}`",
+        "",
+        "| events | volume | n | recall | median latency (min) | p90 latency (min) | median from 2× (min) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    tiers = ("NAB", "synthetic low", "synthetic medium", "synthetic high")
+
+    def tier_of(r: dict) -> str:
+        return next(t for t in tiers if r["base"].startswith(t))
+
+    groups: list[tuple[str, list[dict]]] = []
+    bursts = [r for r in records if r["scenario"] == "burst"]
+    goal = [r for r in bursts if r["magnitude"] >= 3 and r["ramp"] <= 60]
+    groups.append(("**goal class: ≥ 3× within 1 h**", goal))
+    for m in MAGNITUDES:
+        for ramp in RAMPS_MIN:
+            groups.append(
+                (
+                    f"burst {m:.0f}× over {ramp} min",
+                    [r for r in bursts if r["magnitude"] == m and r["ramp"] == ramp],
+                )
+            )
+    groups.append(("burst with negativity shift", [r for r in bursts if r["negative_shift"]]))
+    groups.append(
+        (
+            "**negativity +25 pts, steady volume (≤ 1 h)**",
+            [r for r in records if r["scenario"] == "negativity"],
+        )
+    )
+    for label, group in groups:
+        for tier in ("all", *tiers):
+            sub = group if tier == "all" else [r for r in group if tier_of(r) == tier]
+            if not sub or (tier != "all" and not label.startswith("**")):
+                continue
+            recall, med, p90, med_seen, n = _summary(sub)
+            lines.append(f"| {label} | {tier} | {n} | {recall} | {med} | {p90} | {med_seen} |")
+    lines += ["", "| clean series | brand-weeks | false incidents | per brand-week |", "|---|---|---|---|"]
+    clean = [r for r in records if r["scenario"] == "clean"]
+    for tier in ("all", *tiers):
+        sub = clean if tier == "all" else [r for r in clean if tier_of(r) == tier]
+        if sub:
+            weeks = sum(r["weeks"] for r in sub)
+            false = sum(r["false"] for r in sub)
+            lines.append(f"| {tier} | {weeks:.1f} | {false} | {false / weeks:.2f} |")
+    lines.append(f"\n{seconds:.0f} s wall clock")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--sensitivity", default="normal", choices=["low", "normal", "high"])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=SCENARIOS)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    bases = [synthetic(t, mean, seed) for t, mean in TIERS.items() for seed in (1, 2)]
+    if (args.data / "combined_windows.json").exists():
+        bases = nab(args.data) + bases
+    else:
+        print(f"NAB data not found at {args.data}: running on the synthetic series only.\n")
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        records = [
+            r
+            for batch in pool.map(run_job, jobs(bases, args.sensitivity, tuple(args.scenarios)))
+            for r in batch
+        ]
+    command = "python -m benchmarks.injected " + " ".join(sys.argv[1:] if argv is None else argv)
+    print(report(records, command.strip(), time.perf_counter() - started))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

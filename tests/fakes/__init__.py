@@ -1,0 +1,1 @@
+"""Local servers that behave like the external services Noroshi talks to."""
