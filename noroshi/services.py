@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerting.actions import IncidentActions
 from alerting.channels.base import Channel
 from alerting.channels.mailer import EmailChannel
-from alerting.channels.slack import SlackChannel
+from alerting.channels.slack import SlackChannel, SlackWebhookChannel
 from alerting.channels.webhook import SubscriptionStore, WebhookChannel
 from alerting.escalation import EscalationSweep
 from alerting.notify import Notifier, NotifyConfig
@@ -57,10 +57,11 @@ class Services:
 def default_routes(settings: Settings) -> tuple[RouteView, ...]:
     """The route used while no notification routes are configured (NOROSHI_SLACK_CHANNEL, _EMAIL_TO)."""
     routes = []
-    if settings.slack_channel:
-        routes.append(
-            RouteView("slack", settings.slack_channel, reminder_minutes=settings.slack_reminder_minutes)
-        )
+    slack_target = settings.slack_channel
+    if slack_target is None and settings.slack_webhook_url and not settings.slack_bot_token:
+        slack_target = "incoming-webhook"  # the webhook URL fixes the channel
+    if slack_target:
+        routes.append(RouteView("slack", slack_target, reminder_minutes=settings.slack_reminder_minutes))
     if settings.email_to:
         routes.append(
             RouteView(
@@ -78,6 +79,9 @@ def build_channels(settings: Settings, factory: sessionmaker[Session]) -> dict[s
     channels: dict[str, Channel] = {}
     if settings.slack_bot_token:
         channels["slack"] = SlackChannel(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    elif settings.slack_webhook_url:
+        # Incoming-webhook mode: no edits in place and no threads; each event is a new message.
+        channels["slack"] = SlackWebhookChannel(settings.slack_webhook_url.get_secret_value())
     if settings.smtp_host and settings.smtp_from:
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         channels["email"] = EmailChannel(

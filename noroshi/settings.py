@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(
         None, description="Slack signing secret; verifies POST /slack/interactions"
     )
+    slack_webhook_url: SecretStr | None = Field(
+        None, description="Slack incoming-webhook URL: simpler mode, used when no bot token is set"
+    )
     slack_api_url: str | None = Field(
         None, description="Slack Web API base URL (default https://slack.com/api/; tests point it elsewhere)"
     )
