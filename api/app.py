@@ -10,7 +10,17 @@ from api import slack
 from api.context import ApiContext, get_context
 from api.pages import router as pages_router
 from api.problems import install_problem_handlers
-from api.routers import brands, incidents, mentions, sources
+from api.routers import (
+    brands,
+    incident_actions,
+    incidents,
+    mentions,
+    muting,
+    routes,
+    runbooks,
+    sources,
+    webhooks,
+)
 from collectors.sources.base import AUTH_ERROR_PREFIX
 from storage.migrations import is_at_head
 from storage.sources import Source
@@ -27,7 +37,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app = FastAPI(title="Noroshi", version="0.1.0", description=DESCRIPTION)
     app.state.context = context
     install_problem_handlers(app)
-    for module in (brands, sources, mentions, incidents):
+    alerting_routers = (incident_actions, muting, routes, webhooks, runbooks)
+    for module in (brands, sources, mentions, incidents, *alerting_routers):
         app.include_router(module.router)
     app.include_router(pages_router)
     app.include_router(slack.router)

@@ -7,6 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerting.actions import IncidentActions
+from alerting.notify import Notifier, NotifyConfig
+from alerting.summary import build_incident_context
 from api.app import create_app
 from api.auth import create_api_key
 from api.context import ApiContext
@@ -15,7 +18,9 @@ from collectors.ingest import MentionIngestor
 
 @pytest.fixture
 def api_context(factory: sessionmaker[Session], scorer, now: datetime) -> ApiContext:  # type: ignore[no-untyped-def]
-    return ApiContext(factory=factory, ingestor=MentionIngestor(scorer), clock=lambda: now)
+    # Real actions with no default routes: an action notifies only targets already told (none by default).
+    actions = IncidentActions(Notifier(build_incident_context, NotifyConfig("http://noroshi.test")))
+    return ApiContext(factory=factory, ingestor=MentionIngestor(scorer), clock=lambda: now, actions=actions)
 
 
 @pytest.fixture
