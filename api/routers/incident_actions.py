@@ -25,7 +25,7 @@ from api.alerting_schemas import ActionIn, ActionOut, CommentIn, SnoozeIn, Timel
 from api.auth import Principal, require
 from api.context import ApiContext, get_context, get_session
 from api.problems import ApiProblem
-from api.routers.incidents import _out
+from api.routers.incidents import incident_out
 from api.routers.listing import page_by_id
 from api.schemas import Page
 from storage.incidents import Incident, IncidentEvent
@@ -61,7 +61,7 @@ def _run(context: ApiContext, incident_id: int, principal: Principal, act: Act) 
     with _mapped_errors(incident_id), context.factory() as session, session.begin():
         result = act(actions, session, actor_of(principal), now)
         return ActionOut(
-            incident=_out(result.incident, context),
+            incident=incident_out(result.incident, context),
             event=TimelineEventOut.model_validate(result.event),
             notifications_enqueued=len(result.notifications),
         )

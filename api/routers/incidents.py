@@ -16,7 +16,7 @@ from storage.incidents import Incident
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 
-def _out(incident: Incident, context: ApiContext) -> IncidentOut:
+def incident_out(incident: Incident, context: ApiContext) -> IncidentOut:
     out = IncidentOut.model_validate(incident)
     out.url = f"{context.public_url.rstrip('/')}/incidents/{incident.id}"
     return out
@@ -46,7 +46,7 @@ def list_incidents(
             raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API returned") from None
     rows = list(session.scalars(query.order_by(Incident.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return Page[IncidentOut](items=[_out(r, context) for r in rows[:limit]], next_cursor=next_cursor)
+    return Page[IncidentOut](items=[incident_out(r, context) for r in rows[:limit]], next_cursor=next_cursor)
 
 
 @router.get("/{incident_id}", response_model=IncidentOut)
@@ -59,4 +59,4 @@ def get_incident(
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise ApiProblem(404, "not_found", f"no incident with id {incident_id}")
-    return _out(incident, context)
+    return incident_out(incident, context)
