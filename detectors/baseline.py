@@ -96,6 +96,10 @@ class Baseline:
         seasonal = profile * self._level(pos, width)
         clean = None if self.csum_excluded is None else self.clean
         recent = recent_expected(frame, self.csum_total, pos, width, clean)
+        if clean is not None:
+            # Exclusion must never blind the detector: with too few clean hours left (an event that
+            # opened early in a new brand's life), judge against the recent hours as they are.
+            recent = np.where(np.isnan(recent), recent_expected(frame, self.csum_total, pos, width), recent)
         out = np.where(np.isnan(profile), recent, seasonal)
         floor = MIN_EXPECTED_PER_HOUR * width * frame.bucket_minutes / 60.0
         return np.where(np.isnan(out), np.nan, np.maximum(out, floor))
