@@ -73,26 +73,36 @@ def list_silences(
     return Page[SilenceOut](items=[SilenceOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
+def _create_window(
+    model: type[Silence] | type[CampaignWindow],
+    body: SilenceIn | CampaignWindowIn,
+    context: ApiContext,
+    principal: Principal,
+) -> Silence | CampaignWindow:
+    """Silences and campaign windows are both muting windows: same checks, same bookkeeping."""
+    now = context.clock()
+    starts_at = body.starts_at or now
+    check_window(starts_at, body.ends_at, now)
+    with context.factory() as session, session.begin():
+        check_brand(session, body.brand_id)
+        row = model(
+            **body.model_dump(exclude={"starts_at"}),
+            starts_at=starts_at,
+            created_by=principal.name,
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        return row
+
+
 @router.post("/silences", response_model=SilenceOut, status_code=201)
 def create_silence(
     body: SilenceIn,
     context: ApiContext = Depends(get_context),
     principal: Principal = Depends(require("write")),
 ) -> SilenceOut:
-    now = context.clock()
-    starts_at = body.starts_at or now
-    check_window(starts_at, body.ends_at, now)
-    with context.factory() as session, session.begin():
-        check_brand(session, body.brand_id)
-        silence = Silence(
-            **body.model_dump(exclude={"starts_at"}),
-            starts_at=starts_at,
-            created_by=principal.name,
-            created_at=now,
-        )
-        session.add(silence)
-        session.flush()
-        return SilenceOut.model_validate(silence)
+    return SilenceOut.model_validate(_create_window(Silence, body, context, principal))
 
 
 @router.delete("/silences/{silence_id}", status_code=204)
@@ -133,20 +143,7 @@ def create_campaign_window(
 ) -> CampaignWindowOut:
     """Expect a spike (a launch, a campaign): incidents inside are recorded, not paged, and summarised
     once the window ends."""
-    now = context.clock()
-    starts_at = body.starts_at or now
-    check_window(starts_at, body.ends_at, now)
-    with context.factory() as session, session.begin():
-        check_brand(session, body.brand_id)
-        window = CampaignWindow(
-            **body.model_dump(exclude={"starts_at"}),
-            starts_at=starts_at,
-            created_by=principal.name,
-            created_at=now,
-        )
-        session.add(window)
-        session.flush()
-        return CampaignWindowOut.model_validate(window)
+    return CampaignWindowOut.model_validate(_create_window(CampaignWindow, body, context, principal))
 
 
 @router.delete("/campaign-windows/{window_id}", status_code=204)
