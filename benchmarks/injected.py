@@ -13,7 +13,10 @@ Events, every 3.5 days from day 8 at a random time of day (away from NAB's label
   the pre-onset level (so volume peaks near M×), ramping over R, then near-critical for
   max(R, 1 h) and decaying. M ∈ {3, 5, 10}, R ∈ {15 min, 1 h, 6 h}; half the bursts carry a
   negativity shift (burst posts 60 % negative).
-- negativity-only: the negative share rises by 25 points for 3 h on unchanged volume.
+- negativity-only: the negative share rises by NEG_SHIFTS (+15/+25/+40) points for 3 h on unchanged
+  volume, on synthetic brands at each of NEG_BASE_SHARES (5/15/35 %; NAB: +25 at its own share);
+  reported by volume × shift × baseline share, recall within 1 h and 3 h, with false negativity
+  incidents on clean series at each baseline share.
 A burst is caught when any incident opens (or escalates) between onset and onset + R + 6 h; latency
 is from the onset to the close of the bucket that alerted (one 5-minute bucket at best); "from 2×" is
 from the first bucket where the burst alone doubles the pre-onset level (when it becomes visible). The goal
@@ -146,6 +149,8 @@ class Job:
     magnitude: float = 0.0
     ramp_min: int = 0
     sensitivity: str = "normal"
+    shift: float = NEG_SHIFT  # negativity events: points added to the negative share
+    base_share: float = 0.0  # negativity grid: the brand's baseline share (0 = the base's own)
 
 
 def run_job(job: Job) -> list[dict]:
@@ -154,8 +159,10 @@ def run_job(job: Job) -> list[dict]:
     rng = np.random.default_rng(base.seed * 1000 + int(job.magnitude * 10) + job.ramp_min)
     total = base.total.astype(np.float64).copy()
     neg_prob = base.share.copy()
+    if job.base_share > 0:
+        neg_prob = _daily_share(np.random.default_rng(base.seed + 11), total.shape[0], job.base_share)
     extra = np.zeros_like(total)
-    events = [] if job.scenario == "clean" else onsets(base)
+    events = [] if job.scenario in CLEAN else onsets(base)
     hour = 60 // BUCKET
     levels = []
     for at in events:
@@ -165,7 +172,7 @@ def run_job(job: Job) -> list[dict]:
             span = min(total.shape[0] - at, job.ramp_min // BUCKET * 3 + 12 * hour)
             extra[at : at + span] = hawkes_burst(rng, level, job.magnitude, job.ramp_min // BUCKET, span)
         else:
-            neg_prob[at : at + NEG_SHIFT_MINUTES // BUCKET] += NEG_SHIFT
+            neg_prob[at : at + NEG_SHIFT_MINUTES // BUCKET] += job.shift
     negative = rng.binomial(total.astype(np.int64), np.clip(neg_prob, 0, 1))
     shifted = [k % 2 == 1 for k in range(len(events))]
     burst_neg = np.zeros_like(extra)
@@ -183,18 +190,31 @@ def run_job(job: Job) -> list[dict]:
     ]
     signals = replay(points, DetectorConfig(timezone=base.timezone, sensitivity=job.sensitivity))
     alert_rows = [(int((s.at - START) / timedelta(minutes=BUCKET)), s) for s in signals]
-    if job.scenario == "clean":
+    if job.scenario in CLEAN:
         first = int(FIRST_EVENT_DAY * PER_DAY)
         weeks = (counts.shape[0] - first) / (7 * PER_DAY)
         false = [
-            r
+            s
             for r, s in alert_rows
             if r >= first and not s.escalation and not any(a <= r <= b for a, b in base.blocked)
         ]
-        return [{"base": base.name, "scenario": "clean", "false": len(false), "weeks": weeks}]
+        negative_false = sum(s.kind == "negativity" for s in false)
+        return [
+            {
+                "base": base.name,
+                "scenario": job.scenario,
+                "false": len(false),
+                "false_negativity": negative_false,
+                "weeks": weeks,
+                "base_share": job.base_share or float(base.share.mean()),
+            }
+        ]
     records = []
     for k, at in enumerate(events):
-        horizon = at + (job.ramp_min // BUCKET + 6 * hour if job.scenario == "burst" else hour)
+        # negativity: the whole 3-h shift is searched; the report counts ≤ 1 h and ≤ 3 h separately
+        horizon = at + (
+            job.ramp_min // BUCKET + 6 * hour if job.scenario == "burst" else NEG_SHIFT_MINUTES // BUCKET
+        )
         kinds = ("volume", "negativity") if job.scenario == "burst" else ("negativity",)
         hits = [r for r, s in alert_rows if at <= r <= horizon and s.kind in kinds]
         latency = (min(hits) - at + 1) * BUCKET if hits else None
@@ -210,18 +230,37 @@ def run_job(job: Job) -> list[dict]:
                 "negative_shift": job.scenario == "negativity" or shifted[k],
                 "latency": latency,
                 "from_visible": from_visible,
+                "shift": job.shift,
+                "base_share": job.base_share or float(base.share.mean()),
+                "rate": levels[k] * hour,  # posts per hour before the onset
             }
         )
     return records
 
 
 SCENARIOS = ("clean", "negativity", "burst")
+CLEAN = ("clean", "negativity_clean")  # negativity_clean: a synthetic brand at one of NEG_BASE_SHARES
+NEG_SHIFTS = (0.15, 0.25, 0.40)
+NEG_BASE_SHARES = (0.05, 0.15, 0.35)  # 35 %: "a brand that is always criticised"
+
+
+def negativity_jobs(bases: list[Base], sensitivity: str) -> list[Job]:
+    """NAB: +25 points at its own share; synthetic: every shift × baseline share, and clean per share."""
+    out = [Job(b, "negativity", sensitivity=sensitivity) for b in bases if b.name.startswith("NAB")]
+    synthetic = [b for b in bases if not b.name.startswith("NAB")]
+    for b in synthetic:
+        for share in NEG_BASE_SHARES:
+            out.append(Job(b, "negativity_clean", sensitivity=sensitivity, base_share=share))
+            out += [
+                Job(b, "negativity", sensitivity=sensitivity, shift=d, base_share=share) for d in NEG_SHIFTS
+            ]
+    return out
 
 
 def jobs(bases: list[Base], sensitivity: str, scenarios: tuple[str, ...] = SCENARIOS) -> list[Job]:
-    out = [
-        Job(b, s, sensitivity=sensitivity) for s in ("clean", "negativity") if s in scenarios for b in bases
-    ]
+    out = [Job(b, "clean", sensitivity=sensitivity) for b in bases] if "clean" in scenarios else []
+    if "negativity" in scenarios:
+        out += negativity_jobs(bases, sensitivity)
     if "burst" in scenarios:
         out += [Job(b, "burst", m, r, sensitivity) for b in bases for m in MAGNITUDES for r in RAMPS_MIN]
     return out
@@ -262,12 +301,6 @@ def report(records: list[dict], command: str, seconds: float) -> str:
                 )
             )
     groups.append(("burst with negativity shift", [r for r in bursts if r["negative_shift"]]))
-    groups.append(
-        (
-            "**negativity +25 pts, steady volume (≤ 1 h)**",
-            [r for r in records if r["scenario"] == "negativity"],
-        )
-    )
     for label, group in groups:
         for tier in ("all", *tiers):
             sub = group if tier == "all" else [r for r in group if tier_of(r) == tier]
@@ -275,16 +308,68 @@ def report(records: list[dict], command: str, seconds: float) -> str:
                 continue
             recall, med, p90, med_seen, n = _summary(sub)
             lines.append(f"| {label} | {tier} | {n} | {recall} | {med} | {p90} | {med_seen} |")
-    lines += ["", "| clean series | brand-weeks | false incidents | per brand-week |", "|---|---|---|---|"]
+    head = "| clean series | brand-weeks | false incidents | per brand-week | of which volume (per week) |"
+    lines += ["", head, "|---|---|---|---|---|"]
     clean = [r for r in records if r["scenario"] == "clean"]
     for tier in ("all", *tiers):
         sub = clean if tier == "all" else [r for r in clean if tier_of(r) == tier]
         if sub:
             weeks = sum(r["weeks"] for r in sub)
             false = sum(r["false"] for r in sub)
-            lines.append(f"| {tier} | {weeks:.1f} | {false} | {false / weeks:.2f} |")
+            volume = false - sum(r["false_negativity"] for r in sub)
+            lines.append(
+                f"| {tier} | {weeks:.1f} | {false} | {false / weeks:.2f} | {volume} ({volume / weeks:.2f}) |"
+            )
+    lines += negativity_report(records, tier_of)
     lines.append(f"\n{seconds:.0f} s wall clock")
     return "\n".join(lines)
+
+
+def negativity_report(records: list[dict], tier_of) -> list[str]:
+    """Recall within 1 h by volume × shift × baseline share; false negativity incidents on clean series."""
+    events = [r for r in records if r["scenario"] == "negativity"]
+    head = "| volume | baseline share | shift | n | recall ≤ 1 h | median latency (min) | p90 latency (min) |"
+    lines = [
+        "",
+        "Negativity shifts (3 h on steady volume)",
+        "",
+        head + " recall ≤ 3 h |",
+        "|---" * 8 + "|",
+    ]
+    cells: dict[tuple[str, str, str], list[dict]] = {}
+    for r in events:
+        share = "own" if tier_of(r) == "NAB" else f"{100 * r['base_share']:.0f} %"
+        shift = f"+{100 * r['shift']:.0f}"
+        keys = [(tier_of(r), share, shift), ("all", "all", shift)]
+        if tier_of(r) == "synthetic low" and r["rate"] >= 20:
+            keys.append(("synthetic low, ≥ 20 posts/h at onset", "all", shift))
+        for key in keys:
+            cells.setdefault(key, []).append(r)
+    for (tier, share, shift), sub in sorted(cells.items(), key=lambda kv: (kv[0][0] != "all", kv[0])):
+        within = [
+            r if r["latency"] is not None and r["latency"] <= 60 else {**r, "latency": None} for r in sub
+        ]
+        recall, med, p90, _, n = _summary(within)
+        late = 100 * sum(r["latency"] is not None for r in sub) / len(sub)
+        lines.append(f"| {tier} | {share} | {shift} | {n} | {recall} | {med} | {p90} | {late:.0f} % |")
+    lines += [
+        "",
+        "| clean series | baseline share | brand-weeks | false negativity incidents | per brand-week |",
+    ]
+    lines.append("|---|---|---|---|---|")
+    # NAB brands at their own share; synthetic ones at each of NEG_BASE_SHARES
+    nab_or_grid = {"NAB": "clean"}
+    clean = [r for r in records if r["scenario"] == nab_or_grid.get(tier_of(r), "negativity_clean")]
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in clean:
+        share = "own" if tier_of(r) == "NAB" else f"{100 * r['base_share']:.0f} %"
+        for key in ((tier_of(r), share), ("all", "all")):
+            groups.setdefault(key, []).append(r)
+    for (tier, share), sub in sorted(groups.items(), key=lambda kv: (kv[0][0] != "all", kv[0])):
+        weeks = sum(r["weeks"] for r in sub)
+        false = sum(r["false_negativity"] for r in sub)
+        lines.append(f"| {tier} | {share} | {weeks:.1f} | {false} | {false / weeks:.2f} |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,9 +7,13 @@ brand-local time of day on earlier days, of the window sum — days 1–7 back (
 profile is scaled by the level: observed ÷ profile over the day before the test window, so a brand that
 has grown (or faded) since last week is judged against its current level.
 
-Recent mode (a new brand, or a history shorter than a few days): the expected rate is the mean of the
-last four hourly counts before the test window with the largest dropped (robust to one burst); it needs
-three known hours. With less than that the model has no opinion (NaN) and nothing fires.
+Recent mode (a new brand, or a history shorter than a few days): each of the last four hourly counts
+before the test window is divided by the population's time-of-day curve at that hour (`diurnal`), the
+largest is dropped (robust to one burst) and the mean of the rest is the brand's level; the expected
+window sum is that level times the curve over the window's buckets, so the ordinary morning ramp is
+expected rather than alarming (never less than the flat mean of those hours: the prior only raises the
+expectation, so a brand with an unusual day is not judged against a decline it never had). It needs
+three known hours; with less the model has no opinion (NaN) and nothing fires.
 
 Excluded buckets (`excluded`, those of the brand's ongoing volume event, set by the engine) are skipped
 by the level and by the recent rate (which then reaches further back, up to RECENT_LOOKBACK_HOURS), so a
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detectors.diurnal import bucket_multipliers
 from detectors.series import Frame, buckets, clamp, median_of_valid, prefix, window_sum
 
 DAILY_LAGS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 14, 21)
@@ -56,6 +61,7 @@ class Baseline:
     csum_profile: np.ndarray  # prefix sums of profile1 with NaN as 0
     csum_profile_n: np.ndarray  # prefix counts of positions where profile1 is defined
     csum_excluded: np.ndarray | None = None  # prefix counts of excluded buckets (None = none)
+    csum_prior: np.ndarray | None = None  # prefix sums of the time-of-day prior (None = flat)
 
     @classmethod
     def build(
@@ -76,6 +82,7 @@ class Baseline:
             csum_profile=prefix(np.where(defined, profile1, 0.0)),
             csum_profile_n=prefix(defined.astype(np.int64)),
             csum_excluded=None if excluded is None else prefix(excluded.astype(np.int64)),
+            csum_prior=prefix(bucket_multipliers(frame)),
         )
 
     def clean(self, ends: np.ndarray, width: int) -> np.ndarray:
@@ -91,18 +98,24 @@ class Baseline:
 
     def expected(self, pos: np.ndarray, width: int) -> np.ndarray:
         """Expected window sum (width buckets ending at each position); NaN = not enough history."""
+        return self.expected_and_mode(pos, width)[0]
+
+    def expected_and_mode(self, pos: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """`expected` and `is_seasonal` at once (the seasonal profile is the costly part of both)."""
         frame = self.frame
         profile = seasonal_profile(frame, self.csum_total, self.lags, pos, width)
         seasonal = profile * self._level(pos, width)
         clean = None if self.csum_excluded is None else self.clean
-        recent = recent_expected(frame, self.csum_total, pos, width, clean)
+        prior = self.csum_prior
+        recent = recent_expected(frame, self.csum_total, pos, width, clean, prior)
         if clean is not None:
             # Exclusion must never blind the detector: with too few clean hours left (an event that
             # opened early in a new brand's life), judge against the recent hours as they are.
-            recent = np.where(np.isnan(recent), recent_expected(frame, self.csum_total, pos, width), recent)
+            unclean = recent_expected(frame, self.csum_total, pos, width, csum_prior=prior)
+            recent = np.where(np.isnan(recent), unclean, recent)
         out = np.where(np.isnan(profile), recent, seasonal)
         floor = MIN_EXPECTED_PER_HOUR * width * frame.bucket_minutes / 60.0
-        return np.where(np.isnan(out), np.nan, np.maximum(out, floor))
+        return np.where(np.isnan(out), np.nan, np.maximum(out, floor)), ~np.isnan(profile)
 
     def _level(self, pos: np.ndarray, width: int) -> np.ndarray:
         """Median over the hours of the day before the test window of observed ÷ profile.
@@ -157,19 +170,15 @@ def _profile(
     per_day = frame.per_day
     span = profile_span(frame, width)
     ahead = (span - width) // 2  # the earlier day's window extends this far past the slot
-    rows = []
-    valid_rows = []
-    same_rows = []
     here = clamp(pos, 0, frame.n - 1)
-    for lag in lags:
-        raw = pos - lag * per_day
-        shift = frame.offset[here] - frame.offset[clamp(raw, 0, frame.n - 1)]
-        idx = raw + shift + ahead
-        sums, valid = window_sum(csum_total, idx, span)
-        rows.append(sums)
-        valid_rows.append(valid & (idx <= pos - width))
-        same_rows.append(frame.weekend[clamp(raw + shift, 0, frame.n - 1)] == frame.weekend[here])
-    values, valid, same = np.vstack(rows), np.vstack(valid_rows), np.vstack(same_rows)
+    # all lags at once (rows = lags): one call per array op instead of one per lag (the live hot path)
+    raw = pos[None, :] - np.asarray(lags, dtype=np.int64)[:, None] * per_day
+    shift = frame.offset[here][None, :] - frame.offset[clamp(raw, 0, frame.n - 1)]
+    idx = raw + shift + ahead
+    sums, valid = window_sum(csum_total, idx.ravel(), span)
+    values = sums.reshape(idx.shape)
+    valid = valid.reshape(idx.shape) & (idx <= (pos - width)[None, :])
+    same = frame.weekend[clamp(raw + shift, 0, frame.n - 1)] == frame.weekend[here][None, :]
     matched_med = median_of_valid(values, valid & same, MIN_LAGS)
     any_med = median_of_valid(values, valid, MIN_LAGS)
     matched = ~np.isnan(matched_med)
@@ -181,26 +190,41 @@ def profile_span(frame: Frame, width: int) -> int:
     return max(width, buckets(60, frame.bucket_minutes))
 
 
+def _trimmed_mean(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Column means of the valid entries with the largest dropped (when there are two or more)."""
+    count = valid.sum(axis=0)
+    total = np.where(valid, values, 0.0).sum(axis=0)
+    largest = np.where(valid, values, -np.inf).max(axis=0)
+    return (total - np.where(count >= 2, largest, 0.0)) / np.maximum(count - 1, 1)
+
+
 def recent_expected(
     frame: Frame,
     csum_total: np.ndarray,
     pos: np.ndarray,
     width: int,
     clean: Callable[[np.ndarray, int], np.ndarray] | None = None,
+    csum_prior: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Mean of the last RECENT_HOURS hourly counts before the window, largest dropped, scaled to width.
+    """Level of the last RECENT_HOURS hours before the window (largest dropped) × the window's prior.
 
-    Hours that `clean` rejects (they hold excluded buckets) are passed over for earlier ones.
+    Each hour is divided by its mean time-of-day multiplier (prefix sums `csum_prior`; None = flat) and
+    the window's expected sum is the level times the multipliers summed over the window, or the flat
+    rate's sum when that is larger. Hours that `clean` rejects (they hold excluded buckets) are passed
+    over for earlier ones.
     """
     hour = buckets(60, frame.bucket_minutes)
     sums = []
+    weights = []
     valids = []
     for m in range(RECENT_LOOKBACK_HOURS if clean is not None else RECENT_HOURS):
         end = pos - width - m * hour
         s, v = window_sum(csum_total, end, hour)
         sums.append(s.astype(np.float64))
+        weights.append(window_sum(csum_prior, end, hour)[0] / hour if csum_prior is not None else 1.0)
         valids.append(v & (clean(end, hour) if clean is not None else True))
     values = np.vstack(sums)
+    weight = np.broadcast_to(np.vstack(weights), values.shape) if csum_prior is not None else 1.0
     valid = np.vstack(valids)
     valid &= np.cumsum(valid, axis=0) <= RECENT_HOURS  # the most recent usable hours only
     # an empty hour among busy ones is a collection gap, not part of the baseline
@@ -208,10 +232,12 @@ def recent_expected(
     nonzero = (valid & (values > 0)).sum(axis=0)
     busy_mean = busy / np.maximum(nonzero, 1)
     valid = valid & ~((values == 0) & (busy_mean >= GAP_EXPECTED)[None, :])
+    out = _trimmed_mean(values, valid) / hour * width
+    if csum_prior is not None:
+        with np.errstate(all="ignore"):
+            level = _trimmed_mean(values / weight, valid)  # posts per hour at multiplier 1
+        # The prior may only raise the expectation (the morning ramp); a brand whose day differs from
+        # the population's must not be judged against a decline the prior predicts but it never had.
+        out = np.maximum(out, level / hour * window_sum(csum_prior, pos, width)[0])
     count = valid.sum(axis=0)
-    total = np.where(valid, values, 0.0).sum(axis=0)
-    largest = np.where(valid, values, -np.inf).max(axis=0)
-    kept = np.maximum(count - 1, 1)
-    mean_hour = (total - np.where(count >= 2, largest, 0.0)) / kept
-    out = mean_hour / hour * width
     return np.where(count >= RECENT_MIN_HOURS, out, np.nan)

@@ -17,7 +17,16 @@ import numpy as np
 from detectors import calibration, policy
 from detectors.baseline import Baseline, lag_days
 from detectors.calibration import Preset
-from detectors.negativity import ShareBaseline, ShareResult, betabinom_isf, evaluate_share, share_baseline
+from detectors.negativity import (
+    SHARE_RULES,
+    ShareBaseline,
+    ShareResult,
+    ShareRule,
+    betabinom_isf,
+    evaluate_share,
+    share_baseline,
+    share_conditions,
+)
 from detectors.series import Frame, buckets, build_frame
 from detectors.state import DetectorState
 from detectors.types import KINDS, BucketPoint, DetectorConfig, Signal, TickResult
@@ -44,6 +53,7 @@ class Evaluation:
     negativity: list[ShareResult]
     views: dict[str, KindView]
     tests: np.ndarray  # multiplicity behind each scale's p-value
+    share_rule: ShareRule  # the negativity thresholds of this sensitivity
 
 
 def lookback_buckets(frame_bucket_minutes: int) -> int:
@@ -112,11 +122,12 @@ def evaluate(
         shares = share_baseline(frame, pos, max(1, min(7, config.history_days - 1)))
         negativity = [evaluate_share(frame, shares, pos, label, width) for label, width in widths]
     tests = calibration.multiplicity([width for _, width in widths])
+    share_rule = SHARE_RULES[config.sensitivity]
     views = {
         "volume": _volume_view(volume, negativity, shares, rule, tests),
-        "negativity": _negativity_view(volume, negativity, shares, rule, tests),
+        "negativity": _negativity_view(volume, negativity, shares, rule, share_rule, tests),
     }
-    return Evaluation(frame, pos, volume, shares, negativity, views, tests)
+    return Evaluation(frame, pos, volume, shares, negativity, views, tests, share_rule)
 
 
 def _pick(qualify: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -178,19 +189,20 @@ def _share(result) -> np.ndarray:
 
 
 def _negativity_view(
-    volume: list[ScaleResult], negativity: list, shares: ShareBaseline, rule: Preset, tests: np.ndarray
+    volume: list[ScaleResult],
+    negativity: list,
+    shares: ShareBaseline,
+    rule: Preset,
+    share_rule: ShareRule,
+    tests: np.ndarray,
 ) -> KindView:
-    neg = np.vstack([r.negative for r in negativity])
     authors = np.vstack([r.authors for r in negativity]).astype(np.float64)
     total = np.vstack([r.total for r in negativity])
     score = calibration.calibrate(np.vstack([r.pvalue for r in negativity]), tests)
-    delta = np.vstack([_share(r) for r in negativity]) - shares.share[None, :]
-    delta = np.nan_to_num(delta, nan=-1.0)
-    authors_ok = (authors == 0) | (authors >= rule.min_authors)
-    qualify = (
-        (score >= rule.z_alert) & (neg >= rule.min_negative) & (delta >= rule.min_share_delta) & authors_ok
+    cond = share_conditions(
+        negativity, shares, score, share_rule, rule.min_negative, rule.min_share_delta, rule.min_authors
     )
-    active = (score >= rule.z_active) & (neg >= rule.min_negative / 2) & (delta >= rule.min_share_delta / 2)
+    qualify, active, delta = cond.qualify, cond.active, cond.delta
     pick = _pick(qualify, score)
     exp = np.vstack([r.expected for r in volume])
     obs = np.vstack([r.observed for r in volume])
@@ -213,7 +225,8 @@ def _signal(
 ) -> Signal:
     view = ev.views[kind]
     k = int(view.scale[i])
-    p_alert = calibration.alert_pvalue(rule, float(ev.tests[k]))
+    z_alert = rule.z_alert if kind == "volume" else ev.share_rule.z_alert
+    p_alert = calibration.alert_pvalue(replace(rule, z_alert=z_alert), float(ev.tests[k]))
     base_share = _opt(ev.shares.share[i])
     if kind == "volume":
         r = ev.volume[k]

@@ -1,11 +1,19 @@
-"""Negativity model: the negative share in a window against the brand's own baseline share.
+"""Negativity model: the negative share in a window against the brand's own expected share.
 
-Baseline share: the history before the last three hours is cut into 6-hour blocks (up to seven days);
-the quarter of blocks with the highest share is dropped (a past flame-up does not raise the bar for a
-week) and the rest pooled. An always-criticised brand therefore has a high baseline and is judged
-against it. Over-dispersion between blocks (days differ in tone) is a beta-binomial intra-class
-correlation estimated from the same blocks, shrunk to a small prior. The test is the beta-binomial upper
-tail of the window's negative count given its total count, at the same scales as volume.
+Baseline: the history before the last three hours is cut into 6-hour blocks (up to seven days). The
+share is pooled over the central half of the blocks ranked by share (a past flame-up, or a collection
+hiccup, does not move the bar for a week), so an always-criticised brand is judged against its own
+high share. Over-dispersion between blocks (days differ in tone) is the brand's own beta-binomial
+intra-class correlation, from the median standardised block residual (robust, and not biased low the
+way a trimmed Pearson sum is), shrunk to a small prior while few blocks exist. The expected share now is
+then conditioned on the most recent block as far as the brand's history shows that tone persists from
+one block to the next (see `_condition_on_recent`), which also narrows the over-dispersion.
+
+The test is the beta-binomial upper tail of the window's negative count given its total, at 15 min,
+1 h and 3 h. Its alert condition (`share_conditions`) has thresholds of its own (`SHARE_RULES`) and a
+minimum of evidence in counts: negatives in excess of total × expected share, so two negative posts out
+of three never alarm. A series without negative counts (NAB) has a baseline share near zero and zero
+negatives in every window: the test has p = 1 and never fires.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from detectors.series import Frame, buckets, prefix, window_sum
+from detectors.series import Frame, buckets, median_of_valid, prefix, window_sum
 
 BLOCK_HOURS = 6
 BASELINE_DAYS = 7
@@ -25,6 +33,34 @@ MIN_BASELINE_BLOCKS = 2
 RHO_PRIOR = 0.01
 RHO_PRIOR_WEIGHT = 4.0  # in blocks
 RHO_MIN, RHO_MAX = 0.002, 0.2
+MAD_TO_SD = 1.4826
+PERSISTENCE_PRIOR_PAIRS = 4.0  # pairs of consecutive blocks at zero covariance
+WINSOR_SD = 2.5
+PERSISTENCE_MAX = 0.5  # never take the recent block as certain: half of τ² always stays
+PI_MIN = 0.001
+
+
+@dataclass(frozen=True)
+class ShareRule:
+    """Per sensitivity, the negativity alert condition beyond the preset's share and count floors.
+
+    The share test has its own thresholds: its null (beta-binomial with the brand's own between-block
+    over-dispersion) is closer to the truth than the volume model's, and a lower bar is what lets a
+    +25-point shift at a few dozen posts an hour be seen within the hour. `min_excess` is the minimum
+    evidence in counts: negatives above total × baseline share in the window, so a brand with three
+    posts cannot alarm on two negative ones whatever the p-value.
+    """
+
+    z_alert: float
+    z_active: float
+    min_excess: float
+
+
+SHARE_RULES: dict[str, ShareRule] = {
+    "low": ShareRule(5.0, 3.5, 8.0),
+    "normal": ShareRule(4.0, 3.0, 5.0),
+    "high": ShareRule(3.5, 2.5, 3.0),
+}
 
 
 @dataclass(frozen=True)
@@ -58,26 +94,36 @@ def share_baseline(frame: Frame, pos: np.ndarray, days: int = BASELINE_DAYS) -> 
     share = np.where(valid, neg / np.where(valid, tot, 1.0), np.inf)
     count = valid.sum(axis=1)
     drop = count // 4
-    # rank blocks by share (invalid last); drop the `drop` highest valid ones
+    # rank blocks by share (invalid last); keep the central half of the valid ones
     order = np.argsort(share, axis=1, kind="stable")
     rank = np.empty_like(order)
     np.put_along_axis(rank, order, np.arange(n_blocks)[None, :].repeat(pos.shape[0], axis=0), axis=1)
-    kept = valid & (rank < (count - drop)[:, None])
+    kept = valid & (rank >= drop[:, None]) & (rank < (count - drop)[:, None])
     k_tot = np.where(kept, tot, 0.0).sum(axis=1)
     k_neg = np.where(kept, neg, 0.0).sum(axis=1)
-    k_n = kept.sum(axis=1)
     pi = (k_neg + 0.5) / (k_tot + 1.0)
-    enough = (k_tot >= MIN_BASELINE_POSTS) & (k_n >= MIN_BASELINE_BLOCKS)
-    # beta-binomial intra-class correlation from the Pearson statistic over kept blocks
-    var = pi * (1.0 - pi)
-    expected_neg = tot * pi[:, None]
-    pearson = np.where(kept, (neg - expected_neg) ** 2 / np.maximum(tot * var[:, None], 1e-12), 0.0)
-    x2 = pearson.sum(axis=1)
-    denom = np.where(kept, tot - 1.0, 0.0).sum(axis=1)
-    raw = np.where(denom > 0, np.maximum(x2 - (k_n - 1), 0.0) / np.maximum(denom, 1.0), 0.0)
-    rho = (k_n * raw + RHO_PRIOR_WEIGHT * RHO_PRIOR) / (k_n + RHO_PRIOR_WEIGHT)
-    rho = np.clip(rho, RHO_MIN, RHO_MAX)
+    enough = (k_tot >= MIN_BASELINE_POSTS) & (kept.sum(axis=1) >= MIN_BASELINE_BLOCKS)
+    rho = block_rho(neg, tot, valid, pi)
+    pi, rho = _condition_on_recent(share, tot, valid, pi, rho)
     return ShareBaseline(share=np.where(enough, pi, np.nan), rho=rho)
+
+
+def block_rho(neg: np.ndarray, tot: np.ndarray, valid: np.ndarray, pi: np.ndarray) -> np.ndarray:
+    """Beta-binomial intra-class correlation from the blocks' standardised residuals, robustly.
+
+    The median absolute standardised residual (× 1.4826) estimates the blocks' variance factor
+    1 + (n − 1)·rho at the median block size n; a median is not moved by a past flame-up, and unlike
+    a trimmed Pearson sum it is not biased low. Shrunk towards RHO_PRIOR while few blocks exist.
+    """
+    sd = np.sqrt(np.maximum(tot * (pi * (1.0 - pi))[:, None], 1e-12))
+    resid = np.abs(neg - tot * pi[:, None]) / sd
+    med = median_of_valid(resid.T, valid.T, MIN_BASELINE_BLOCKS)
+    size = median_of_valid(tot.T, valid.T, MIN_BASELINE_BLOCKS)
+    factor = (MAD_TO_SD * np.nan_to_num(med, nan=0.0)) ** 2
+    raw = np.maximum(factor - 1.0, 0.0) / np.maximum(np.nan_to_num(size, nan=1.0) - 1.0, 1.0)
+    k_n = valid.sum(axis=1)
+    rho = (k_n * raw + RHO_PRIOR_WEIGHT * RHO_PRIOR) / (k_n + RHO_PRIOR_WEIGHT)
+    return np.clip(rho, RHO_MIN, RHO_MAX)
 
 
 def evaluate_share(
@@ -101,3 +147,71 @@ def evaluate_share(
 def betabinom_isf(pvalue: float, total: float, share: float, rho: float) -> float:
     weight = 1.0 / rho - 1.0
     return float(stats.betabinom.isf(pvalue, int(total), share * weight, (1 - share) * weight))
+
+
+@dataclass(frozen=True)
+class ShareConditions:
+    """Per scale (rows) and position (columns): the negativity alert condition and its hysteresis."""
+
+    qualify: np.ndarray
+    active: np.ndarray
+    delta: np.ndarray  # window share minus baseline share (-1 where there is no opinion)
+
+
+def share_conditions(
+    results: list[ShareResult],
+    baseline: ShareBaseline,
+    score: np.ndarray,
+    rule: ShareRule,
+    min_negative: int,
+    min_share_delta: float,
+    min_authors: int,
+) -> ShareConditions:
+    """Score over the share rule's threshold, and every floor: share points, negatives, excess, authors."""
+    neg = np.vstack([r.negative for r in results])
+    total = np.vstack([r.total for r in results])
+    authors = np.vstack([r.authors for r in results]).astype(np.float64)
+    pi = baseline.share[None, :]
+    with np.errstate(all="ignore"):
+        delta = np.nan_to_num(np.where(total > 0, neg / total, np.nan) - pi, nan=-1.0)
+        excess = np.nan_to_num(neg - total * pi, nan=0.0)
+    authors_ok = (authors == 0) | (authors >= min_authors)
+    qualify = (
+        (score >= rule.z_alert)
+        & (neg >= min_negative)
+        & (excess >= rule.min_excess)
+        & (delta >= min_share_delta)
+        & authors_ok
+    )
+    active = (score >= rule.z_active) & (excess >= rule.min_excess / 2) & (delta >= min_share_delta / 2)
+    return ShareConditions(qualify, active | qualify, delta)
+
+
+def _condition_on_recent(
+    share: np.ndarray, tot: np.ndarray, valid: np.ndarray, pi: np.ndarray, rho: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Today's expected share: the baseline moved towards the most recent block as far as history says.
+
+    A brand's tone persists for hours, so the block just before the gap says something about the
+    share now. How much is the brand's own: the covariance of consecutive blocks' residuals (sampling
+    noise is independent between blocks, so it measures the latent share's persistence r), shrunk to
+    zero while few pairs exist, and capped at PERSISTENCE_MAX. With latent variance τ² = π(1−π)·rho and
+    the recent block's sampling variance σ², the best linear predictor moves π by β = r·τ² ÷ (τ² + σ²)
+    of the recent residual (winsorised at ±WINSOR_SD so a flame-up just before the gap cannot carry the
+    bar far), and leaves the latent variance τ²·(1 − r·β): the rho of the test.
+    """
+    resid = np.where(valid, share - pi[:, None], 0.0)
+    pairs = valid[:, :-1] & valid[:, 1:]
+    cross = np.where(pairs, resid[:, :-1] * resid[:, 1:], 0.0).sum(axis=1)
+    cov = cross / (pairs.sum(axis=1) + PERSISTENCE_PRIOR_PAIRS)
+    var_pi = pi * (1.0 - pi)
+    tau2 = var_pi * rho
+    r = np.clip(cov / tau2, 0.0, PERSISTENCE_MAX)
+    recent_ok = valid[:, 0]
+    sigma2 = var_pi / np.where(recent_ok, tot[:, 0], 1.0)
+    beta = np.where(recent_ok, r * tau2 / (tau2 + sigma2), 0.0)
+    limit = WINSOR_SD * np.sqrt(tau2 + sigma2)
+    moved = np.clip(pi + beta * np.clip(resid[:, 0], -limit, limit), PI_MIN, 1.0 - PI_MIN)
+    tau2_now = tau2 * (1.0 - r * beta)
+    rho_now = np.clip(tau2_now / (moved * (1.0 - moved)), RHO_MIN, RHO_MAX)
+    return moved, rho_now

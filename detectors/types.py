@@ -44,6 +44,9 @@ class DetectorConfig:
       volume and 15 posts; or a negative share 12 points above baseline.
     - "high": about a one-in-thirty-thousand event (z ≥ 4), at least 1.3× the expected volume and 8
       posts; or a negative share 8 points above baseline. Earliest warning, more false alarms.
+    The negativity test has score thresholds of its own (`detectors.negativity.SHARE_RULES`: its null is
+    the brand's own share and over-dispersion) and needs at least 8 / 5 / 3 negatives above the expected
+    count, so a handful of posts never alarms.
     In every case known unique authors must be at least 15 / 8 / 5 and 30 % of the posts (summed per
     bucket over the window, see BucketPoint.authors), and an event
     stays one event until 12 h (6 h on "high") pass without anomalous buckets.

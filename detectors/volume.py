@@ -156,11 +156,11 @@ def evaluate_scale(
     past_obs, past_known = window_sum(baseline.csum_total, past, width)
     everything = None
     if dense:
-        everything = baseline.expected(np.arange(frame.n, dtype=np.int64), width)
-        expected = everything[pos]
+        everything, seasonal_all = baseline.expected_and_mode(np.arange(frame.n, dtype=np.int64), width)
+        expected, seasonal = everything[pos], seasonal_all[pos]
         past_exp = everything[np.clip(past, 0, frame.n - 1)]
     else:
-        expected = baseline.expected(pos, width)
+        expected, seasonal = baseline.expected_and_mode(pos, width)
         if plain_all is not None:
             past_exp = plain_all[np.clip(past, 0, frame.n - 1)]
         else:
@@ -169,7 +169,6 @@ def evaluate_scale(
     past_exp = np.where(past_known & baseline.clean(past, width), past_exp, np.nan)
     shape = (pos.shape[0], k)
     phi = estimate_phi(past_obs.reshape(shape).astype(np.float64), past_exp.reshape(shape))
-    seasonal = baseline.is_seasonal(pos, width)
     phi = np.where(seasonal, phi, np.minimum(phi, RECENT_MODE_MAX_DISPERSION))
     opinion = ~np.isnan(expected)
     mu = np.where(opinion, expected, 1.0)

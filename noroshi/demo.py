@@ -1,4 +1,10 @@
-"""Seed the bundled demo: a brand with Japanese and English keywords and a replay source with a flame-up."""
+"""Seed the bundled demo: a brand with Japanese and English keywords and a replay source with a flame-up.
+
+The replay plays the demo day generated for the 24 hours ending at the moment of seeding, with its
+original timestamps: each post's JST time of day is the wall clock's (the brand's daily rhythm lines up
+with the detector's brand-local hours), and at the default speed 900 the day is caught up in 96 s with
+the flame-up (3 h 48 min before the end) arriving after about 81 s.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collectors.sources.demo import DEMO_BRAND
+from collectors.sources.replay import live_demo_path
 from storage.brands import Brand
 from storage.sources import Source
 
@@ -36,7 +43,7 @@ def seed_demo(session: Session, now: datetime, speed: float) -> tuple[Brand, Sou
         source = Source(
             name=DEMO_SOURCE,
             kind="replay",
-            settings={"path": "demo", "speed": speed},
+            settings={"path": live_demo_path(now), "speed": speed, "time_mode": "original"},
             interval_seconds=2,
             created_at=now,
         )

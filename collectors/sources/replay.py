@@ -9,6 +9,11 @@ Virtual clock: after w wall-seconds since the first fetch, every post whose (emi
   (the file's day becomes the last 24 h); posts carry the shifted timestamps.
 - time_mode "original": timestamps are unchanged (a compressed backfill).
 
+Path "demo" is the bundled demo day (2025-06-13 JST). Path "demo@<UTC time>" (e.g.
+"demo@2026-11-21T19:30Z", what `noroshi run --demo` uses with time_mode "original") is the same model
+generated for the 24 h ending at that time, so every post keeps the wall clock's JST time of day (a
+shifted fixed day would put its 20:12 JST flame-up at whatever hour the demo was started).
+
 The first fetch scans the file once (span, sortedness, malformed rows, which are reported in
 `skipped` then). Later fetches of a file sorted by posted_at seek to the byte offset kept in the
 cursor and read only the new rows; an unsorted file is re-read and filtered by time window.
@@ -28,17 +33,33 @@ from pydantic import Field, ValidationInfo, field_validator
 from collectors.posts import FetchResult
 from collectors.sources.base import SourceError, SourceSettings, register_source_kind
 from collectors.sources.demo import demo_data_dir, demo_posts_path
+from collectors.sources.demo.generate import day_ending
 from collectors.sources.postfile import PostFileReader, Record, file_format_of, open_post_file
 
 CURSOR_VERSION = 1
 DEMO_PATH = "demo"
+LIVE_DEMO_PREFIX = "demo@"
 PACKAGE_PREFIX = "package:"
 
 
+def live_demo_path(end: datetime) -> str:
+    """The `path` setting for the demo day ending at `end` (to the minute)."""
+    return f"{LIVE_DEMO_PREFIX}{end.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+
+
 def resolve_replay_path(path: str) -> Path:
-    """Map a `path` setting to a file: "demo" / "package:NAME" (bundled data) or a filesystem path."""
+    """Map a `path` setting to a file: "demo" / "demo@TIME" / "package:NAME" (demo data) or a path."""
     if path == DEMO_PATH:
         return demo_posts_path()
+    if path.startswith(LIVE_DEMO_PREFIX):
+        stamp = path[len(LIVE_DEMO_PREFIX) :].strip()
+        try:
+            end = datetime.fromisoformat(stamp)
+        except ValueError:
+            raise ValueError(f"{LIVE_DEMO_PREFIX}TIME needs an ISO 8601 time, got {stamp!r}") from None
+        if end.tzinfo is None:
+            raise ValueError(f"{LIVE_DEMO_PREFIX}TIME needs a UTC offset (e.g. Z), got {stamp!r}")
+        return day_ending(end)
     if path.startswith(PACKAGE_PREFIX):
         name = path[len(PACKAGE_PREFIX) :].strip()
         if not name or "/" in name or "\\" in name or name.startswith("."):
@@ -60,7 +81,7 @@ class ReplaySettings(SourceSettings):
         resolved = resolve_replay_path(value)
         if not resolved.is_file():
             raise ValueError(f"file not found: {resolved}")
-        bundled = value == DEMO_PATH or value.startswith(PACKAGE_PREFIX)
+        bundled = value == DEMO_PATH or value.startswith((PACKAGE_PREFIX, LIVE_DEMO_PREFIX))
         return value if bundled else str(resolved)  # bundled data stays portable across installs
 
     @field_validator("format")

@@ -117,3 +117,42 @@ def test_generator_is_deterministic_and_file_is_current(tmp_path: Path) -> None:
     out = tmp_path / "demo.jsonl"
     write(out)
     assert out.read_bytes() == demo_posts_path().read_bytes()
+
+
+def test_live_demo_day_keeps_the_jst_time_of_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live demo's day ends at the seeding time; its rhythm follows the real JST clock."""
+    from collectors.sources.demo import generate
+
+    monkeypatch.setattr(generate, "live_cache_dir", lambda: tmp_path)
+    end = datetime(2026, 11, 21, 19, 25, 41, tzinfo=UTC)  # 04:25 JST: the flame-up falls at 00:37 JST
+    source = build_source(
+        "replay", {"path": "demo@2026-11-21T19:25:41Z", "speed": 1e9, "time_mode": "original",
+                   "batch_max": 20_000}
+    )
+    first = source.fetch(None, end)
+    posts = first.posts + source.fetch(first.cursor, end + timedelta(seconds=1)).posts
+    assert list(tmp_path.glob("demo-*.jsonl"))  # generated into the cache, once
+    minute = end.replace(second=0)
+    times = [p.posted_at for p in posts]
+    assert minute - timedelta(days=1) <= min(times) and max(times) < minute
+    jst = ZoneInfo("Asia/Tokyo")
+    viral = max(posts, key=lambda p: p.reposts or 0)
+    assert viral.posted_at == minute - timedelta(hours=3, minutes=48)
+    official = sorted(p.posted_at.astimezone(jst).strftime("%H:%M") for p in posts
+                      if p.author == "noroshi_coffee" and p.posted_at < viral.posted_at)
+    assert official == ["07:00", "11:30", "15:00", "19:00"]
+    per_hour = Counter(p.posted_at.astimezone(jst).hour for p in posts if p.posted_at < viral.posted_at)
+    assert sum(per_hour[h] for h in (2, 3, 4)) * 3 < sum(per_hour[h] for h in (11, 12, 13))  # quiet JST night
+    # Deterministic: the same end regenerates the same bytes (a restart's cursor stays valid).
+    made = next(tmp_path.glob("demo-*.jsonl"))
+    before = made.read_bytes()
+    made.unlink()
+    assert generate.day_ending(end).read_bytes() == before
+
+
+@pytest.mark.parametrize("path", ["demo@yesterday", "demo@2026-11-21T19:25"])
+def test_live_demo_path_needs_an_aware_time(path: str) -> None:
+    from collectors.sources.base import validate_source_settings
+
+    with pytest.raises(ValueError, match="demo@TIME"):
+        validate_source_settings("replay", {"path": path})

@@ -5,15 +5,21 @@ a JST daily rhythm (quiet at night, busier at lunch and in the evening), ~13 % m
 unrelated 狼煙 / のろし台 noise, and from 20:12 JST a flame-up (a staff prank video, バイトテロ) that
 starts with one viral post, rises to ~8x the normal volume within ~45 min with ~65 % negative posts,
 gets an official apology at 22:35 and then partly decays. See `timeline` for the model.
+
+`day_ending(end)` writes (once, to a cache directory) the same model for the 24 hours ending at `end`:
+the live demo replays it so that each post's JST time of day is the wall clock's (see `replay`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import tempfile
+import time
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +28,11 @@ from collectors.sources.demo import templates as T
 from collectors.sources.demo.timeline import JST, SEED, TWITTER_EPOCH_MS, VIRAL_ID, Generator
 
 
-def generate(seed: int = SEED) -> list[dict[str, Any]]:
-    """The demo posts as JSON-ready dicts, sorted by time (ids increase with time)."""
-    gen = Generator(seed)
+def generate(seed: int = SEED, start: datetime | None = None) -> list[dict[str, Any]]:
+    """The demo posts as JSON-ready dicts, sorted by time (ids increase with time).
+
+    `start`: the first minute of the day (default: the bundled day, 2025-06-13 00:00 JST)."""
+    gen = Generator(seed) if start is None else Generator(seed, start)
     drafts = gen.drafts()
     ids: list[int] = []
     last_ms, seq = -1, 0
@@ -82,12 +90,55 @@ def stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def write(path: Path, seed: int = SEED) -> dict[str, Any]:
-    rows = generate(seed)
+def write(path: Path, seed: int = SEED, start: datetime | None = None) -> dict[str, Any]:
+    rows = generate(seed, start)
     with path.open("w", encoding="utf-8", newline="\n") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
     return stats(rows)
+
+
+def live_cache_dir() -> Path:
+    return Path(tempfile.gettempdir()) / "noroshi-demo"
+
+
+CACHE_KEEP_SECONDS = 2 * 86_400
+
+
+def _prune(directory: Path) -> None:
+    """Drop cached days older than CACHE_KEEP_SECONDS (one per start; any is regenerated on demand)."""
+    cutoff = time.time() - CACHE_KEEP_SECONDS
+    for old in directory.glob("demo-*.jsonl"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass  # another process pruned or is reading it: harmless either way
+
+
+def day_ending(end: datetime, seed: int = SEED) -> Path:
+    """The demo day for the 24 h ending at `end` (floored to the minute), generated once and cached.
+
+    Deterministic, so a restart that finds the cache emptied regenerates the same bytes and the
+    replay's cursor (byte offsets, file size) stays valid. Written to a temporary name then renamed,
+    so a concurrent reader never sees half a file.
+    """
+    if end.tzinfo is None:
+        raise ValueError("end must be timezone-aware")
+    end = end.astimezone(UTC).replace(second=0, microsecond=0)
+    path = live_cache_dir() / f"demo-{end:%Y%m%dT%H%MZ}-{seed}.jsonl"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _prune(path.parent)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        os.close(fd)
+        try:
+            write(Path(tmp), seed, end - timedelta(days=1))
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,8 +1,12 @@
 """The demo day's timeline model: accounts, post rates (JST rhythm, flame-up curve) and text drafts.
 
-Friday 2025-06-13, 00:00–24:00 JST. From 20:12 JST a staff prank video (バイトテロ) at 渋谷道玄坂店 spreads:
-one viral post, quotes and influencers, ~8x the normal volume within ~45 min, an official apology at
-22:35, then a partial decay. Used by `generate`, which writes the file.
+The bundled day is Friday 2025-06-13, 00:00–24:00 JST. From 20:12 JST a staff prank video (バイトテロ) at
+渋谷道玄坂店 spreads: one viral post, quotes and influencers, ~8x the normal volume within ~45 min, an
+official apology at 22:35, then a partial decay. Used by `generate`, which writes the file.
+
+A day may also start at any other minute (`Generator(start=...)`, the live demo's "the 24 h ending now"):
+the posting rhythm and the official account's posts then follow the real JST time of day, and the
+flame-up keeps its place in the day (20 h 12 min after the start, 3 h 48 min before the end).
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ from collectors.sources.demo import templates as T
 SEED = 20250613
 JST = ZoneInfo("Asia/Tokyo")
 DAY_START = datetime(2025, 6, 13, tzinfo=JST)
-INCIDENT_AT = DAY_START + timedelta(hours=20, minutes=12)
-APOLOGY_AT = DAY_START + timedelta(hours=22, minutes=35)
+DAY = timedelta(days=1)
+INCIDENT_AFTER = timedelta(hours=20, minutes=12)  # the viral post, after the day's start
+APOLOGY_AFTER = timedelta(hours=22, minutes=35)
+INCIDENT_AT = DAY_START + INCIDENT_AFTER
+APOLOGY_AT = DAY_START + APOLOGY_AFTER
 PEAK_PER_MINUTE = 18.0  # flame-up posts per minute at the plateau (on top of the normal ~3)
 TWITTER_EPOCH_MS = 1288834974657
 VIRAL_ID = "<viral-id>"  # placeholder in links to the viral post, replaced once ids exist
@@ -58,8 +65,13 @@ class Draft:
 
 
 class Generator:
-    def __init__(self, seed: int = SEED) -> None:
+    def __init__(self, seed: int = SEED, start: datetime = DAY_START) -> None:
+        if start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
         self.rng = random.Random(seed)
+        self.start = start.astimezone(JST).replace(second=0, microsecond=0)
+        self.incident_at = self.start + INCIDENT_AFTER
+        self.apology_at = self.start + APOLOGY_AFTER
         self.ja = self._accounts(900, "ja")
         self.en = self._accounts(300, "en")
         self.ja_weights = [1 / (rank + 4) for rank in range(len(self.ja))]
@@ -167,7 +179,7 @@ class Generator:
     def incident(self, at: datetime) -> Draft:
         rng = self.rng
         lang = "ja" if rng.random() < 0.78 else "en"
-        after_apology = at >= APOLOGY_AT + timedelta(minutes=2)
+        after_apology = at >= self.apology_at + timedelta(minutes=2)
         kind = rng.choices(
             ["apology", "quote", "post"], [0.30, 0.25, 0.45] if after_apology else [0, 0.35, 0.65]
         )[0]
@@ -222,13 +234,14 @@ class Generator:
 
     def drafts(self) -> list[Draft]:
         out: list[Draft] = []
+        first = self.start.hour * 60 + self.start.minute  # JST minute of the day the timeline starts at
         for minute in range(24 * 60):
-            start = DAY_START + timedelta(minutes=minute)
-            hour = (minute + 0.5) / 60
+            start = self.start + timedelta(minutes=minute)
+            hour = ((first + minute) % (24 * 60) + 0.5) / 60  # JST hour of the day, as a fraction
             lo = int(hour)
             per5 = _HOURLY_PER_5MIN[lo] + (_HOURLY_PER_5MIN[lo + 1] - _HOURLY_PER_5MIN[lo]) * (hour - lo)
             kinds = [(self.baseline, per5 / 5), (self.noise, 0.2 + 0.1 * (7 <= hour < 23))]
-            kinds.append((self.incident, incident_rate((start - INCIDENT_AT).total_seconds() / 60)))
+            kinds.append((self.incident, incident_rate((start - self.incident_at).total_seconds() / 60)))
             for make, lam in kinds:
                 for _ in range(self.poisson(lam)):
                     out.append(make(start + timedelta(seconds=self.rng.randrange(60))))
@@ -240,20 +253,22 @@ class Generator:
         out.sort(key=lambda d: (d.at, d.account.handle, d.text))
         return out
 
+    def at_jst(self, hours: int, minutes: int, seconds: int = 0) -> datetime:
+        """The moment the JST clock shows hours:minutes:seconds within this day."""
+        midnight = self.start.replace(hour=0, minute=0)
+        when = midnight + timedelta(hours=hours, minutes=minutes, seconds=seconds)
+        return when if when >= self.start else when + DAY
+
     def scripted(self) -> list[Draft]:
         """The official account's day, the cafe influencers, and the flame-up's key posts."""
-        rng, at = self.rng, DAY_START
+        rng = self.rng
         out = []
         for (h, m), template in zip([(7, 0), (11, 30), (15, 0), (19, 0)], T.OFFICIAL, strict=False):
             text = self.fill(template, "official")
-            out.append(
-                Draft(
-                    at + timedelta(hours=h, minutes=m), text, self.official, "ja", "brand", "neutral", 0.002
-                )
-            )
+            out.append(Draft(self.at_jst(h, m), text, self.official, "ja", "brand", "neutral", 0.002))
         out.append(
             Draft(
-                at + timedelta(hours=15, minutes=10, seconds=14),
+                self.at_jst(15, 10, 14),
                 self.fill(T.JA_POSITIVE[0], "ja"),
                 self.cafe_influencers[0],
                 "ja",
@@ -264,7 +279,7 @@ class Generator:
         )
         out.append(
             Draft(
-                at + timedelta(hours=9, minutes=41, seconds=3),
+                self.at_jst(9, 41, 3),
                 self.fill(T.EN_POSITIVE[8], "en"),
                 self.cafe_influencers[1],
                 "en",
@@ -274,18 +289,22 @@ class Generator:
             )
         )
         for i, template in enumerate(T.PRECURSOR):
-            when = INCIDENT_AT - timedelta(minutes=14 - 6 * i, seconds=rng.randrange(60))
+            when = self.incident_at - timedelta(minutes=14 - 6 * i, seconds=rng.randrange(60))
             out.append(
                 Draft(when, self.fill(template, "ja"), self.person("ja"), "ja", "incident", "negative", 0.01)
             )
-        out.append(Draft(INCIDENT_AT, T.VIRAL, self.viral, "ja", "incident", "negative", 0, reposts=18_412))
+        out.append(
+            Draft(self.incident_at, T.VIRAL, self.viral, "ja", "incident", "negative", 0, reposts=18_412)
+        )
         for i, account in enumerate(self.influencers_ja + self.influencers_en):
-            when = INCIDENT_AT + timedelta(minutes=11 + 7 * i, seconds=rng.randrange(60))
+            when = self.incident_at + timedelta(minutes=11 + 7 * i, seconds=rng.randrange(60))
             lang = "ja" if account in self.influencers_ja else "en"
             pool = T.INCIDENT_JA_NEG if lang == "ja" else T.INCIDENT_EN_NEG
             text = self.fill(rng.choice(pool), lang)
             out.append(Draft(when, text, account, lang, "incident", "negative", 0.006))
-        out.append(Draft(APOLOGY_AT, T.APOLOGY, self.official, "ja", "incident", "neutral", 0, reposts=2_310))
+        out.append(
+            Draft(self.apology_at, T.APOLOGY, self.official, "ja", "incident", "neutral", 0, reposts=2_310)
+        )
         return out
 
 
@@ -301,7 +320,7 @@ def incident_rate(minutes: float) -> float:
         rate = PEAK_PER_MINUTE
     else:
         rate = 2.0 + (PEAK_PER_MINUTE - 2.0) * 0.5 ** ((minutes - 80) / 45)
-    apology_minutes = minutes - (APOLOGY_AT - INCIDENT_AT).total_seconds() / 60
+    apology_minutes = minutes - (APOLOGY_AFTER - INCIDENT_AFTER).total_seconds() / 60
     if apology_minutes >= 0:
         rate += 5.0 * math.exp(-apology_minutes / 20)
     return rate
