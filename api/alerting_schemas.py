@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.schemas import IncidentOut
+from api.schemas import INCIDENT_EXAMPLE, IncidentOut
 
 Severity = Literal["attention", "warning", "flame"]
 Kind = Literal["volume", "negativity"]
@@ -26,17 +26,69 @@ WebhookEvent = Literal[
     "campaign_summary",
 ]
 MAX_NOTE = 4000
+EVENT_EXAMPLE: dict[str, Any] = {
+    "id": 311,
+    "at": "2026-11-21T05:12:00Z",
+    "event": "acknowledged",
+    "actor": "api:pr-desk",
+    "note": "PR team is on it",
+    "detail": {},
+}
+SILENCE_EXAMPLE: dict[str, Any] = {
+    "brand_id": 1,
+    "kind": "volume",
+    "max_severity": "warning",
+    "starts_at": "2026-11-21T05:00:00Z",
+    "ends_at": "2026-11-21T08:00:00Z",
+    "reason": "maintenance of the collector",
+}
+WINDOW_EXAMPLE: dict[str, Any] = {
+    "brand_id": 1,
+    "name": "新商品ローンチ",
+    "starts_at": "2026-11-21T01:00:00Z",
+    "ends_at": "2026-11-22T01:00:00Z",
+    "note": "TV spot at 19:00 JST",
+}
+ROUTE_EXAMPLE: dict[str, Any] = {
+    "brand_id": None,
+    "min_severity": "warning",
+    "kinds": [],
+    "channel": "email",
+    "target": "crisis@example.com",
+    "delay_minutes": 15,
+    "reminder_minutes": None,
+    "enabled": True,
+}
+WEBHOOK_EXAMPLE: dict[str, Any] = {
+    "id": 4,
+    "url": "https://hooks.example.com/noroshi",
+    "brand_id": None,
+    "events": ["triggered", "resolved"],
+    "enabled": True,
+    "previous_secret_expires_at": None,
+    "created_at": "2026-11-21T04:00:00Z",
+}
+CREATED = {"id": 9, "created_by": "api:pr-desk", "created_at": "2026-11-21T04:58:00Z"}
 
 
 # -- incident actions --------------------------------------------------------------------------------
 
 
 class ActionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "PR team is on it"}]})
     note: str | None = Field(None, max_length=MAX_NOTE, examples=["PR team is on it"])
 
 
 class SnoozeIn(ActionIn):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"minutes": 60, "note": "waiting for the store manager"},
+                {"until": "2026-11-21T06:00:00Z"},
+            ]
+        },
+    )
     until: AwareDatetime | None = Field(None, examples=["2026-11-21T06:00:00Z"])
     minutes: int | None = Field(None, ge=1, le=7 * 24 * 60, examples=[60])
 
@@ -48,12 +100,14 @@ class SnoozeIn(ActionIn):
 
 
 class CommentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"text": "Holding statement posted"}]}
+    )
     text: str = Field(min_length=1, max_length=MAX_NOTE, examples=["Holding statement posted"])
 
 
 class TimelineEventOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [EVENT_EXAMPLE]})
     id: int
     at: datetime
     event: str
@@ -63,6 +117,17 @@ class TimelineEventOut(BaseModel):
 
 
 class ActionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "incident": {**INCIDENT_EXAMPLE, "status": "acknowledged"},
+                    "event": EVENT_EXAMPLE,
+                    "notifications_enqueued": 1,
+                }
+            ]
+        }
+    )
     incident: IncidentOut
     event: TimelineEventOut
     notifications_enqueued: int  # outbox rows written for targets already told about the incident
@@ -72,7 +137,7 @@ class ActionOut(BaseModel):
 
 
 class SilenceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SILENCE_EXAMPLE]})
     brand_id: int | None = None  # null = every brand
     kind: Kind | None = None  # null = every kind
     max_severity: Severity | None = None  # null = every severity
@@ -82,7 +147,9 @@ class SilenceIn(BaseModel):
 
 
 class SilenceOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [{**SILENCE_EXAMPLE, **CREATED}]}
+    )
     id: int
     brand_id: int | None
     kind: str | None
@@ -95,7 +162,7 @@ class SilenceOut(BaseModel):
 
 
 class CampaignWindowIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [WINDOW_EXAMPLE]})
     brand_id: int
     name: str = Field(min_length=1, max_length=200, examples=["新商品ローンチ"])
     starts_at: AwareDatetime | None = None  # default: now
@@ -104,7 +171,10 @@ class CampaignWindowIn(BaseModel):
 
 
 class CampaignWindowOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={"examples": [{**WINDOW_EXAMPLE, **CREATED, "summarized_at": None}]},
+    )
     id: int
     brand_id: int
     name: str
@@ -120,7 +190,7 @@ class CampaignWindowOut(BaseModel):
 
 
 class RouteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ROUTE_EXAMPLE]})
     brand_id: int | None = None  # null = every brand
     min_severity: Severity = "attention"
     kinds: list[Kind] = Field(default_factory=list)  # empty = every kind
@@ -132,7 +202,10 @@ class RouteIn(BaseModel):
 
 
 class RouteOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={"examples": [{**ROUTE_EXAMPLE, "id": 2, "created_at": "2026-11-21T04:00:00Z"}]},
+    )
     id: int
     brand_id: int | None
     min_severity: str
@@ -146,7 +219,18 @@ class RouteOut(BaseModel):
 
 
 class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://hooks.example.com/noroshi",
+                    "brand_id": None,
+                    "events": ["triggered", "resolved"],
+                }
+            ]
+        },
+    )
     url: str = Field(max_length=2048, examples=["https://hooks.example.com/noroshi"])
     brand_id: int | None = None  # null = every brand
     events: list[WebhookEvent] = Field(default_factory=list)  # empty = every event
@@ -163,7 +247,7 @@ class WebhookIn(BaseModel):
 class WebhookOut(BaseModel):
     """A subscription as listed: never with its secrets."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [WEBHOOK_EXAMPLE]})
     id: int
     url: str
     brand_id: int | None
@@ -176,6 +260,13 @@ class WebhookOut(BaseModel):
 class WebhookSecretOut(WebhookOut):
     """Returned once, on create and on rotate: store `secret` now, it is not shown again."""
 
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [{**WEBHOOK_EXAMPLE, "secret": "whsec_MfKQ9r8GKYqXQk8jAa0bDEMOsecretEXAMPLE"}]
+        },
+    )
+
     secret: str
 
 
@@ -183,13 +274,41 @@ class WebhookSecretOut(WebhookOut):
 
 
 class RunbookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "template": "## {{ brand }}: まず事実確認\n1. 広報責任者に連絡する",
+                    "locale": "ja",
+                    "severity": "flame",
+                }
+            ]
+        },
+    )
     template: str = Field(min_length=1, max_length=100_000)
     locale: Locale
     severity: Severity | None = None  # null = every severity of this kind
 
 
 class RunbookOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "volume",
+                    "severity": "flame",
+                    "locale": "ja",
+                    "source": "override",
+                    "override_id": 5,
+                    "override_severity": "flame",
+                    "template": "## {{ brand }}: まず事実確認",
+                    "updated_by": "api:pr-desk",
+                    "updated_at": "2026-11-21T04:00:00Z",
+                }
+            ]
+        }
+    )
     kind: str
     severity: str
     locale: str

@@ -8,13 +8,19 @@ from sqlalchemy import select, text
 
 from api import slack
 from api.context import ApiContext, get_context
+from api.etag import install_etag
+from api.metrics_export import install_metrics
+from api.openapi_docs import DESCRIPTION, TAGS, document_api
 from api.pages import router as pages_router
 from api.problems import install_problem_handlers
 from api.routers import (
+    api_keys,
     brands,
     incident_actions,
+    incident_details,
     incidents,
     mentions,
+    metrics,
     muting,
     routes,
     runbooks,
@@ -24,24 +30,30 @@ from api.routers import (
 from collectors.sources.base import AUTH_ERROR_PREFIX
 from storage.migrations import is_at_head
 from storage.sources import Source
-
-DESCRIPTION = """Noroshi (狼煙) — flame-up early warning.
-
-Authenticate with an API key: `Authorization: Bearer nrs_…` (create the first one with
-`noroshi keys create --name me --scope admin`). Times are ISO 8601 in UTC. Errors are
-`application/problem+json` with a stable `code`. Lists are newest first with cursor pagination:
-pass `next_cursor` back as `cursor`."""
+from storage.telemetry import Telemetry
 
 
-def create_app(context: ApiContext) -> FastAPI:
-    app = FastAPI(title="Noroshi", version="0.1.0", description=DESCRIPTION)
+def create_app(
+    context: ApiContext, telemetry: Telemetry | None = None, metrics_token: str | None = None
+) -> FastAPI:
+    """`telemetry`: the process's counters for GET /metrics; `metrics_token`: NOROSHI_METRICS_TOKEN."""
+    app = FastAPI(
+        title="Noroshi",
+        version="0.1.0",
+        description=DESCRIPTION,  # the overview integrators read: auth, scopes, errors, paging…
+        openapi_tags=TAGS,
+        docs_url=None,  # served offline by document_api
+        redoc_url=None,
+    )
     app.state.context = context
     install_problem_handlers(app)
-    alerting_routers = (incident_actions, muting, routes, webhooks, runbooks)
-    for module in (brands, sources, mentions, incidents, *alerting_routers):
+    install_etag(app)
+    alerting_routers = (incident_actions, incident_details, muting, routes, webhooks, runbooks)
+    for module in (api_keys, brands, metrics, sources, mentions, incidents, *alerting_routers):
         app.include_router(module.router)
     app.include_router(pages_router)
     app.include_router(slack.router)
+    install_metrics(app, context, telemetry or Telemetry(), metrics_token)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -67,6 +79,7 @@ def create_app(context: ApiContext) -> FastAPI:
             {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
         )
 
+    document_api(app)
     return app
 
 

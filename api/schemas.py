@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -11,10 +11,45 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from collectors.matching import BrandRule, validate_keywords
 
 Sensitivity = Literal["low", "normal", "high"]
+MENTION_IN_EXAMPLE: dict[str, Any] = {
+    "id": "1790000000000000001",
+    "posted_at": "2026-11-21T05:05:00Z",
+    "text": "ノロシ珈琲の新作ラテ美味しい",
+    "author": "coffee_lover",
+    "followers": 1200,
+    "reposts": 3,
+    "url": "https://x.example/coffee_lover/status/1790000000000000001",
+    "lang": "ja",
+}
+ITEM_RESULT_EXAMPLE: dict[str, Any] = {
+    "index": 0,
+    "id": "1790000000000000001",
+    "status": "stored",
+    "brand_ids": [1],
+    "errors": [],
+}
 
 
 class BrandIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A brand to watch: posts matching `keywords` (and none of `exclude`) are counted for it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "ノロシ珈琲",
+                    "keywords": ["ノロシ珈琲", "Noroshi Coffee", "#ノロシ珈琲"],
+                    "exclude": ["のろし台"],
+                    "languages": ["ja", "en"],
+                    "timezone": "Asia/Tokyo",
+                    "bucket_minutes": 5,
+                    "sensitivity": "normal",
+                    "locale": "ja",
+                }
+            ]
+        },
+    )
     name: str = Field(min_length=1, max_length=200, examples=["ノロシ珈琲"])
     keywords: list[str] = Field(examples=[["ノロシ珈琲", "Noroshi Coffee", "#ノロシ珈琲"]])
     exclude: list[str] = Field(default_factory=list, examples=[["のろし台"]])
@@ -65,8 +100,40 @@ class BrandIn(BaseModel):
         return value
 
 
+class BrandPatch(BaseModel):
+    """The fields to change; the rest stay. `timezone` and `bucket_minutes` are fixed at creation: the
+    stored buckets and the detector's history are laid out in them."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"keywords": ["ノロシ珈琲", "Noroshi Coffee"], "sensitivity": "high"}]
+        },
+    )
+    name: str | None = Field(None, min_length=1, max_length=200)
+    keywords: list[str] | None = None
+    exclude: list[str] | None = None
+    languages: list[str] | None = None
+    sensitivity: Sensitivity | None = None
+    locale: Literal["ja", "en"] | None = None
+
+
+BRAND_EXAMPLE: dict[str, Any] = {
+    "id": 1,
+    "name": "ノロシ珈琲",
+    "keywords": ["ノロシ珈琲", "Noroshi Coffee", "#ノロシ珈琲"],
+    "exclude": ["のろし台"],
+    "languages": ["ja", "en"],
+    "timezone": "Asia/Tokyo",
+    "bucket_minutes": 5,
+    "sensitivity": "normal",
+    "locale": "ja",
+    "created_at": "2026-11-20T01:00:00Z",
+}
+
+
 class BrandOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [BRAND_EXAMPLE]})
     id: int
     name: str
     keywords: list[str]
@@ -80,7 +147,22 @@ class BrandOut(BaseModel):
 
 
 class SourceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Where posts come from. `settings` depend on `kind` (rss: url; x, bluesky, …: see the README)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "ITmedia news",
+                    "kind": "rss",
+                    "settings": {"url": "https://news.example/rss"},
+                    "interval_seconds": 300,
+                    "enabled": True,
+                }
+            ]
+        },
+    )
     name: str = Field(min_length=1, max_length=200)
     kind: str = Field(examples=["rss"])
     settings: dict[str, Any] = Field(default_factory=dict, examples=[{"url": "https://news.example/rss"}])
@@ -89,7 +171,30 @@ class SourceIn(BaseModel):
 
 
 class SourceOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """A source with its health: `consecutive_failures` > 0 means the last run failed (`last_error`)."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "name": "ITmedia news",
+                    "kind": "rss",
+                    "settings": {"url": "https://news.example/rss"},
+                    "interval_seconds": 300,
+                    "enabled": True,
+                    "watermark": None,
+                    "exhausted": False,
+                    "last_run_at": "2026-11-21T05:55:00Z",
+                    "last_success_at": "2026-11-21T05:55:00Z",
+                    "last_error": None,
+                    "last_error_at": None,
+                    "consecutive_failures": 0,
+                }
+            ]
+        },
+    )
     id: int
     name: str
     kind: str
@@ -108,7 +213,7 @@ class SourceOut(BaseModel):
 class MentionIn(BaseModel):
     """One pushed post. `id` is unique within the push source; pushing it again changes nothing."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [MENTION_IN_EXAMPLE]})
     id: str = Field(min_length=1, max_length=255, examples=["1790000000000000001"])
     posted_at: AwareDatetime = Field(examples=["2026-11-21T05:05:00Z"])
     text: str = Field(min_length=1, max_length=20000, examples=["ノロシ珈琲の新作ラテ美味しい"])
@@ -120,7 +225,10 @@ class MentionIn(BaseModel):
 
 
 class MentionBatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"source": "push", "mentions": [MENTION_IN_EXAMPLE]}]},
+    )
     source: str = Field("push", min_length=1, max_length=200, description="name of a source of kind 'push'")
     mentions: list[dict[str, Any]] = Field(
         min_length=1, max_length=1000, description="items are validated one by one (see MentionIn)"
@@ -128,6 +236,7 @@ class MentionBatchIn(BaseModel):
 
 
 class MentionItemResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ITEM_RESULT_EXAMPLE]})
     index: int
     id: str | None
     status: Literal["stored", "duplicate", "unmatched", "rejected"]
@@ -136,6 +245,29 @@ class MentionItemResult(BaseModel):
 
 
 class MentionBatchOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "source_id": 2,
+                    "stored": 1,
+                    "duplicates": 0,
+                    "unmatched": 0,
+                    "rejected": 1,
+                    "results": [
+                        ITEM_RESULT_EXAMPLE,
+                        {
+                            "index": 1,
+                            "id": "1790000000000000002",
+                            "status": "rejected",
+                            "brand_ids": [],
+                            "errors": [{"field": "posted_at", "message": "Field required"}],
+                        },
+                    ],
+                }
+            ]
+        }
+    )
     source_id: int
     stored: int
     duplicates: int
@@ -145,7 +277,27 @@ class MentionBatchOut(BaseModel):
 
 
 class MentionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 5120,
+                    "source_id": 2,
+                    "external_id": "1790000000000000001",
+                    "posted_at": "2026-11-21T05:05:00Z",
+                    "author": "coffee_lover",
+                    "author_followers": 1200,
+                    "reposts": 3,
+                    "url": "https://x.example/coffee_lover/status/1790000000000000001",
+                    "lang": "ja",
+                    "text": "ノロシ珈琲の店員の動画ひどすぎる",
+                    "negativity": 0.82,
+                    "negative": True,
+                }
+            ]
+        },
+    )
     id: int
     source_id: int
     external_id: str
@@ -160,8 +312,32 @@ class MentionOut(BaseModel):
     negative: bool
 
 
+INCIDENT_EXAMPLE: dict[str, Any] = {
+    "id": 42,
+    "brand_id": 1,
+    "kind": "volume",
+    "status": "triggered",
+    "severity": "flame",
+    "started_at": "2026-11-21T05:05:00Z",
+    "last_signal_at": "2026-11-21T05:40:00Z",
+    "resolved_at": None,
+    "score": 9.4,
+    "peak_score": 11.2,
+    "observed": 412.0,
+    "expected": 48.5,
+    "upper": 95.0,
+    "negative_share": 0.63,
+    "baseline_share": 0.12,
+    "test": "nb_tail_1h",
+    "url": "http://127.0.0.1:8000/incidents/42",
+}
+
+
 class IncidentOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """An incident with its evidence: `observed` against `expected` and the `upper` band, the detector's
+    `score` and `test`, and the negative share against the brand's usual share."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [INCIDENT_EXAMPLE]})
     id: int
     brand_id: int
     kind: str
@@ -182,6 +358,13 @@ class IncidentOut(BaseModel):
 
 
 class BucketOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"start": "2026-11-21T05:00:00Z", "total": 37, "negative": 21, "reach": 48200, "authors": 33}
+            ]
+        }
+    )
     start: datetime
     total: int
     negative: int
@@ -192,6 +375,20 @@ class BucketOut(BaseModel):
 T = TypeVar("T")
 
 
+def _page_example(schema: dict[str, Any], cls: type[BaseModel]) -> None:
+    """Page[X]'s example: one item from X's own example, and a cursor."""
+    args = get_args(cls.model_fields["items"].annotation)
+    extra = (
+        args[0].model_config.get("json_schema_extra") if args and hasattr(args[0], "model_config") else None
+    )
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    if isinstance(examples, list) and examples:
+        schema["examples"] = [{"items": [examples[0]], "next_cursor": "WzQyXQ"}]
+
+
 class Page(BaseModel, Generic[T]):
+    """One page, newest first. `next_cursor` is null on the last page; otherwise pass it back as `cursor`."""
+
+    model_config = ConfigDict(json_schema_extra=_page_example)
     items: list[T]
     next_cursor: str | None = None

@@ -8,7 +8,7 @@ is handed to the templates as Markup.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -108,6 +108,42 @@ def _x_ticks(
     return ticks
 
 
+def _usual_band(
+    series: Sequence[tuple[datetime, float, float]],
+    since: datetime,
+    step: timedelta,
+    slots: int,
+    slot_w: float,
+    left: float,
+    y_of: Callable[[float], float],
+) -> list[str]:
+    """The per-slot usual range as a filled polygon and the expected level as a dashed line, broken
+    where the detector has no value for a slot."""
+    runs: list[list[tuple[float, float, float]]] = [[]]
+    previous = None
+    for start, expected, upper in sorted(series):
+        index = int((start - since) // step)
+        if not 0 <= index < slots:
+            continue
+        if previous is not None and index != previous + 1:
+            runs.append([])
+        runs[-1].append((left + (index + 0.5) * slot_w, y_of(expected), y_of(upper)))
+        previous = index
+    parts: list[str] = []
+    for run in (r for r in runs if r):
+        if len(run) == 1:  # a single slot: widen it to the slot so it is visible
+            x, low, high = run[0]
+            run = [(x - slot_w / 2, low, high), (x + slot_w / 2, low, high)]
+        outline = [f"{_f(x)},{_f(high)}" for x, _, high in run] + [
+            f"{_f(x)},{_f(low)}" for x, low, _ in reversed(run)
+        ]
+        parts.append(f'<polygon class="usual" points="{" ".join(outline)}"/>')
+        parts.append(
+            f'<polyline class="expected" points="{" ".join(f"{_f(x)},{_f(low)}" for x, low, _ in run)}"/>'
+        )
+    return parts
+
+
 def volume_chart(
     points: Sequence[SeriesPoint],
     *,
@@ -118,13 +154,22 @@ def volume_chart(
     title: str,
     markers: Sequence[Marker] = (),
     band: tuple[datetime, datetime] | None = None,
+    usual: tuple[float, float] | None = None,
+    usual_series: Sequence[tuple[datetime, float, float]] = (),
+    usual_share: float | None = None,
+    desc: str = "",
     width: int = 760,
     height: int = 260,
 ) -> Markup:
     """Bars of mentions per slot (negative part in red), the negative share as a line on the right axis.
 
     `points` may be sparse: slots without a point are drawn as zero. `markers` draw labelled vertical
-    lines (e.g. the onset); `band` shades a time range (e.g. the incident's active period).
+    lines (e.g. the onset); `band` shades a time range (e.g. the incident's active period); `usual`
+    (expected, upper) per slot draws the usual range as a green band with the expected level dashed,
+    `usual_series` [(slot start, expected, upper)] the same per slot (it follows the time of day; it
+    replaces `usual` when given),
+    `usual_share` the usual negative share as a dashed line on the right axis; `desc` is the text
+    a screen reader reads for the chart.
     """
     left, right, top, bottom = 40.0, 40.0, 18.0, 30.0
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -134,7 +179,8 @@ def volume_chart(
         index = int((p.start - since) // step)
         if 0 <= index < slots:
             by_slot[index] = p
-    y_top = nice_ceiling(max((p.total for p in by_slot.values()), default=0))
+    highest_usual = max([usual[1] if usual else 0.0, *(upper for _, _, upper in usual_series)])
+    y_top = nice_ceiling(max([*(p.total for p in by_slot.values()), highest_usual]))
     slot_w = plot_w / slots
 
     def x_of(at: datetime) -> float:
@@ -144,10 +190,21 @@ def volume_chart(
         return top + plot_h - count / y_top * plot_h
 
     parts: list[str] = [f"<title>{escape(title)}</title>"]
+    if desc:
+        parts.append(f"<desc>{escape(desc)}</desc>")
     if band is not None:
         x0, x1 = x_of(max(band[0], since)), x_of(min(band[1], until))
         if x1 > x0:
             parts.append(_rect("band", x0, top, x1 - x0, plot_h))
+    if usual_series:
+        parts.extend(_usual_band(usual_series, since, step, slots, slot_w, left, y_of))
+    elif usual is not None:
+        low, high = y_of(min(usual[0], y_top)), y_of(min(usual[1], y_top))
+        parts.append(_rect("usual", left, high, plot_w, max(low - high, 1.0)))
+        parts.append(_line("expected", left, low, left + plot_w, low))
+    if usual_share is not None:
+        y = top + plot_h - min(max(usual_share, 0.0), 1.0) * plot_h
+        parts.append(_line("usual-share", left, y, left + plot_w, y))
     for frac in (0.0, 0.5, 1.0):  # horizontal grid + left (count) and right (share) axis labels
         y = top + plot_h - frac * plot_h
         parts.append(_line("grid", left, y, left + plot_w, y))
@@ -182,7 +239,7 @@ def volume_chart(
     for seg in share_pts:
         if len(seg) > 1:
             parts.append(f'<polyline class="shareline" points="{" ".join(seg)}"/>')
-    for at, text in _x_ticks(since, until, tz):
+    for at, text in _x_ticks(since, until, tz, max_ticks=max(3, width // 95)):
         x = x_of(at)
         parts.append(_line("tick", x, top + plot_h, x, top + plot_h + 4))
         parts.append(

@@ -7,8 +7,10 @@ how many brands or days are stored.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,9 +29,11 @@ from alerting.incident_queries import (  # noqa: F401
     top_posts,
 )
 from alerting.lifecycle import OPEN_STATUSES, Status
+from alerting.report import Impact
 from storage.brands import Brand
 from storage.incidents import Incident, IncidentEvent
-from storage.mentions import Bucket
+from storage.mentions import Bucket, Mention, MentionBrand
+from storage.notifications import Notification
 from storage.sources import Source
 from storage.timebuckets import EPOCH
 
@@ -133,3 +137,103 @@ def incident_events(session: Session, incident_id: int) -> list[IncidentEvent]:
             .order_by(IncidentEvent.at, IncidentEvent.id)
         )
     )
+
+
+def incident_impact(session: Session, brand_id: int, since: datetime, until: datetime) -> Impact:
+    """Mentions, negative ones, the peak bucket, reach and authors in buckets starting in [since, until)."""
+    in_window = (Bucket.brand_id == brand_id, Bucket.start >= since, Bucket.start < until)
+    total, negative, reach, authors = session.execute(
+        select(
+            func.coalesce(func.sum(Bucket.total), 0),
+            func.coalesce(func.sum(Bucket.negative), 0),
+            func.coalesce(func.sum(Bucket.reach), 0),
+            func.coalesce(func.sum(Bucket.authors), 0),
+        ).where(*in_window)
+    ).one()
+    peak = session.execute(
+        select(Bucket.start, Bucket.total)
+        .where(*in_window)
+        .order_by(Bucket.total.desc(), Bucket.start)
+        .limit(1)
+    ).first()
+    return Impact(
+        total=int(total),
+        negative=int(negative),
+        peak=int(peak[1]) if peak else 0,
+        peak_at=peak[0] if peak else None,
+        reach=int(reach),
+        authors=int(authors),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """Where the incident's posts come from: per source and per language, (label, posts, negative)."""
+
+    sources: list[tuple[str, int, int]]
+    languages: list[tuple[str, int, int]]
+
+
+def incident_spread(
+    session: Session, brand_id: int, since: datetime, until: datetime, limit: int = 6
+) -> Spread:
+    in_window = (MentionBrand.brand_id == brand_id, MentionBrand.posted_at.between(since, until))
+    negative = func.sum(cast(Mention.negative, Integer))
+
+    def grouped(label: Any, *joins: Any) -> list[tuple[str, int, int]]:
+        query = select(label, func.count(), negative).select_from(MentionBrand)
+        query = query.join(Mention, Mention.id == MentionBrand.mention_id)
+        for join in joins:
+            query = query.join(*join)
+        rows = session.execute(
+            query.where(*in_window).group_by(label).order_by(func.count().desc(), label).limit(limit)
+        ).all()
+        return [(str(name or "?"), int(count), int(neg or 0)) for name, count, neg in rows]
+
+    return Spread(
+        sources=grouped(Source.name, (Source, Source.id == Mention.source_id)),
+        languages=grouped(Mention.lang),
+    )
+
+
+def sent_notifications(session: Session, incident_id: int) -> list[dict[str, Any]]:
+    """The incident's delivered notifications, oldest first: {"at", "channel", "event"}."""
+    rows = session.execute(
+        select(Notification.sent_at, Notification.channel, Notification.event)
+        .where(Notification.incident_id == incident_id, Notification.status == "sent")
+        .order_by(Notification.sent_at, Notification.id)
+    ).all()
+    return [{"at": at, "channel": channel, "event": event} for at, channel, event in rows if at is not None]
+
+
+def expectation_series(
+    session: Session, brand_id: int, since: datetime, until: datetime, step: timedelta
+) -> list[tuple[datetime, float, float]]:
+    """Per `step` slot, the detector's stored expectation (expected, upper) for the brand's buckets.
+
+    Over several buckets the expected counts add up and the upper band is expected + √Σ(upperᵢ −
+    expectedᵢ)² (a band on a sum, as the metrics endpoint does). Slots the tick has not evaluated are
+    left out, so the chart draws no band where the detector had no opinion."""
+    seconds = int(step.total_seconds())
+    slot = _slot(session, Bucket.start, seconds).label("slot")
+    margin = Bucket.upper - Bucket.expected
+    rows = session.execute(
+        select(slot, func.sum(Bucket.expected), func.sum(margin * margin))
+        .where(
+            Bucket.brand_id == brand_id,
+            Bucket.start >= since,
+            Bucket.start < until,
+            Bucket.expected.is_not(None),
+            Bucket.upper.is_not(None),
+        )
+        .group_by(slot)
+        .order_by(slot)
+    ).all()
+    return [
+        (
+            EPOCH + timedelta(seconds=int(number) * seconds),
+            float(expected),
+            float(expected) + math.sqrt(float(sq or 0)),
+        )
+        for number, expected, sq in rows
+    ]

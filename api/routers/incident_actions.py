@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,8 +23,9 @@ from alerting.actions import (
     TransitionError,
 )
 from api.alerting_schemas import ActionIn, ActionOut, CommentIn, SnoozeIn, TimelineEventOut
-from api.auth import Principal, require
+from api.auth import Principal, ensure_brand_access, require
 from api.context import ApiContext, get_context, get_session
+from api.idempotency import IDEMPOTENT_RESPONSES, IdempotentRequest, idempotency_key, run_idempotent
 from api.problems import ApiProblem
 from api.routers.incidents import incident_out
 from api.routers.listing import page_by_id
@@ -59,6 +61,9 @@ def _run(context: ApiContext, incident_id: int, principal: Principal, act: Act) 
         raise ApiProblem(503, "actions_unavailable", "incident actions are not configured in this process")
     actions, now = context.actions, context.clock()
     with _mapped_errors(incident_id), context.factory() as session, session.begin():
+        incident = session.get(Incident, incident_id)
+        if incident is not None:  # a missing one is the action layer's 404
+            ensure_brand_access(principal, incident.brand_id)
         result = act(actions, session, actor_of(principal), now)
         return ActionOut(
             incident=incident_out(result.incident, context),
@@ -110,15 +115,26 @@ def snooze(
     return _run(context, incident_id, principal, act)
 
 
-@router.post("/{incident_id}/comment", response_model=ActionOut)
+@router.post("/{incident_id}/comment", response_model=ActionOut, responses=IDEMPOTENT_RESPONSES)
 def comment(
     incident_id: int,
     body: CommentIn,
     context: ApiContext = Depends(get_context),
     principal: Principal = Depends(require("write")),
-) -> ActionOut:
-    return _run(
-        context, incident_id, principal, lambda a, s, who, now: a.comment(s, incident_id, who, body.text, now)
+    idempotent: IdempotentRequest = Depends(idempotency_key),
+) -> JSONResponse:
+    """Add a comment to the timeline; send an Idempotency-Key so a retry does not comment twice."""
+    return run_idempotent(
+        context,
+        principal,
+        idempotent,
+        lambda: _run(
+            context,
+            incident_id,
+            principal,
+            lambda a, s, who, now: a.comment(s, incident_id, who, body.text, now),
+        ),
+        status_code=200,
     )
 
 
@@ -128,11 +144,13 @@ def timeline(
     limit: int = Query(100, ge=1, le=500),
     cursor: str | None = None,
     session: Session = Depends(get_session),
-    _: Principal = Depends(require("read")),
+    principal: Principal = Depends(require("read")),
 ) -> Page[TimelineEventOut]:
     """The incident's timeline, newest first."""
-    if session.get(Incident, incident_id) is None:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
         raise ApiProblem(404, "not_found", f"no incident with id {incident_id}")
+    ensure_brand_access(principal, incident.brand_id)
     query = select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
     rows, next_cursor = page_by_id(session, query, IncidentEvent.id, limit, cursor)
     return Page[TimelineEventOut](

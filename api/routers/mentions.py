@@ -7,10 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Exists
 
-from api.auth import Principal, require
+from api.auth import Principal, ensure_brand_access, require
 from api.context import ApiContext, get_context, get_session
 from api.pagination import decode_cursor, encode_cursor
 from api.problems import ApiProblem
@@ -62,10 +63,13 @@ def _push_source(session: Session, name: str, now: datetime) -> Source:
 def push_mentions(
     body: MentionBatchIn,
     context: ApiContext = Depends(get_context),
-    _: Principal = Depends(require("ingest")),
+    principal: Principal = Depends(require("ingest")),
 ) -> MentionBatchOut:
     """Store a batch of posts. Valid items are stored even when others are rejected; each item's fate is
-    reported in `results` (stored, duplicate, unmatched — no brand's keywords — or rejected with errors)."""
+    reported in `results` (stored, duplicate, unmatched — no brand's keywords — or rejected with errors).
+    Needs a key not limited to brands (else 403 `brand_forbidden`): a post is matched against every
+    brand's keywords, so pushing affects brands outside the key's set."""
+    ensure_brand_access(principal, None)
     valid, rejected = _validate_items(body.mentions)
     now = context.clock()
     with context.factory() as session, session.begin():
@@ -111,11 +115,15 @@ def search_mentions(
     limit: int = Query(50, ge=1, le=100),
     cursor: str | None = None,
     session: Session = Depends(get_session),
-    _: Principal = Depends(require("read")),
+    principal: Principal = Depends(require("read")),
 ) -> Page[MentionOut]:
-    """Newest first; pass `next_cursor` back as `cursor` for the next page."""
+    """Newest first; pass `next_cursor` back as `cursor` for the next page. A brand-limited key sees the
+    mentions matched to at least one of its brands."""
     query = select(Mention)
+    if principal.brand_ids is not None:
+        query = query.where(_matched_to(principal.brand_ids))
     if brand_id is not None:
+        ensure_brand_access(principal, brand_id)
         query = query.join(MentionBrand, MentionBrand.mention_id == Mention.id).where(
             MentionBrand.brand_id == brand_id
         )
@@ -142,3 +150,8 @@ def search_mentions(
         rows = rows[:limit]
         next_cursor = encode_cursor([rows[-1].posted_at.isoformat(), rows[-1].id])
     return Page[MentionOut](items=[MentionOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+def _matched_to(brand_ids: frozenset[int]) -> Exists:
+    """The mention is matched to one of these brands (EXISTS, so a mention of two brands appears once)."""
+    return exists().where(MentionBrand.mention_id == Mention.id, MentionBrand.brand_id.in_(sorted(brand_ids)))

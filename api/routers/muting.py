@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.alerting_schemas import CampaignWindowIn, CampaignWindowOut, SilenceIn, SilenceOut
-from api.auth import Principal, require
+from api.auth import Principal, ensure_brand_access, limit_to_brands, require
 from api.context import ApiContext, get_context, get_session
+from api.idempotency import IDEMPOTENT_RESPONSES, IdempotentRequest, idempotency_key, run_idempotent
 from api.problems import ApiProblem
 from api.routers.listing import page_by_id
 from api.schemas import Page
@@ -59,11 +61,12 @@ def list_silences(
     cursor: str | None = None,
     session: Session = Depends(get_session),
     context: ApiContext = Depends(get_context),
-    _: Principal = Depends(require("read")),
+    principal: Principal = Depends(require("read")),
 ) -> Page[SilenceOut]:
     """Newest first."""
-    query = select(Silence)
+    query = limit_to_brands(select(Silence), principal, Silence.brand_id)
     if brand_id is not None:
+        ensure_brand_access(principal, brand_id)
         query = query.where(Silence.brand_id == brand_id)
     if active is not None:
         now = context.clock()
@@ -85,6 +88,7 @@ def _create_window(
     check_window(starts_at, body.ends_at, now)
     with context.factory() as session, session.begin():
         check_brand(session, body.brand_id)
+        ensure_brand_access(principal, body.brand_id)
         row = model(
             **body.model_dump(exclude={"starts_at"}),
             starts_at=starts_at,
@@ -96,23 +100,32 @@ def _create_window(
         return row
 
 
-@router.post("/silences", response_model=SilenceOut, status_code=201)
+@router.post("/silences", response_model=SilenceOut, status_code=201, responses=IDEMPOTENT_RESPONSES)
 def create_silence(
     body: SilenceIn,
     context: ApiContext = Depends(get_context),
     principal: Principal = Depends(require("write")),
-) -> SilenceOut:
-    return SilenceOut.model_validate(_create_window(Silence, body, context, principal))
+    idempotent: IdempotentRequest = Depends(idempotency_key),
+) -> JSONResponse:
+    return run_idempotent(
+        context,
+        principal,
+        idempotent,
+        lambda: SilenceOut.model_validate(_create_window(Silence, body, context, principal)),
+    )
 
 
 @router.delete("/silences/{silence_id}", status_code=204)
 def delete_silence(
-    silence_id: int, context: ApiContext = Depends(get_context), _: Principal = Depends(require("write"))
+    silence_id: int,
+    context: ApiContext = Depends(get_context),
+    principal: Principal = Depends(require("write")),
 ) -> Response:
     with context.factory() as session, session.begin():
         silence = session.get(Silence, silence_id)
         if silence is None:
             raise ApiProblem(404, "not_found", f"no silence with id {silence_id}")
+        ensure_brand_access(principal, silence.brand_id)
         expire(session, silence, context.clock())
     return Response(status_code=204)
 
@@ -123,11 +136,12 @@ def list_campaign_windows(
     limit: int = Query(50, ge=1, le=100),
     cursor: str | None = None,
     session: Session = Depends(get_session),
-    _: Principal = Depends(require("read")),
+    principal: Principal = Depends(require("read")),
 ) -> Page[CampaignWindowOut]:
     """Newest first."""
-    query = select(CampaignWindow)
+    query = limit_to_brands(select(CampaignWindow), principal, CampaignWindow.brand_id)
     if brand_id is not None:
+        ensure_brand_access(principal, brand_id)
         query = query.where(CampaignWindow.brand_id == brand_id)
     rows, next_cursor = page_by_id(session, query, CampaignWindow.id, limit, cursor)
     return Page[CampaignWindowOut](
@@ -135,24 +149,35 @@ def list_campaign_windows(
     )
 
 
-@router.post("/campaign-windows", response_model=CampaignWindowOut, status_code=201)
+@router.post(
+    "/campaign-windows", response_model=CampaignWindowOut, status_code=201, responses=IDEMPOTENT_RESPONSES
+)
 def create_campaign_window(
     body: CampaignWindowIn,
     context: ApiContext = Depends(get_context),
     principal: Principal = Depends(require("write")),
-) -> CampaignWindowOut:
+    idempotent: IdempotentRequest = Depends(idempotency_key),
+) -> JSONResponse:
     """Expect a spike (a launch, a campaign): incidents inside are recorded, not paged, and summarised
     once the window ends."""
-    return CampaignWindowOut.model_validate(_create_window(CampaignWindow, body, context, principal))
+    return run_idempotent(
+        context,
+        principal,
+        idempotent,
+        lambda: CampaignWindowOut.model_validate(_create_window(CampaignWindow, body, context, principal)),
+    )
 
 
 @router.delete("/campaign-windows/{window_id}", status_code=204)
 def delete_campaign_window(
-    window_id: int, context: ApiContext = Depends(get_context), _: Principal = Depends(require("write"))
+    window_id: int,
+    context: ApiContext = Depends(get_context),
+    principal: Principal = Depends(require("write")),
 ) -> Response:
     with context.factory() as session, session.begin():
         window = session.get(CampaignWindow, window_id)
         if window is None:
             raise ApiProblem(404, "not_found", f"no campaign window with id {window_id}")
+        ensure_brand_access(principal, window.brand_id)
         expire(session, window, context.clock())
     return Response(status_code=204)

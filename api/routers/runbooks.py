@@ -17,7 +17,7 @@ from alerting.runbooks import (
     validate_template,
 )
 from api.alerting_schemas import Locale, RunbookIn, RunbookOut, Severity
-from api.auth import Principal, require
+from api.auth import Principal, ensure_brand_access, require
 from api.context import ApiContext, get_context, get_session
 from api.problems import ApiProblem
 from storage.brands import Brand
@@ -26,10 +26,11 @@ from storage.muting import RunbookOverride
 router = APIRouter(prefix="/api/v1/brands", tags=["runbooks"])
 
 
-def _brand(session: Session, brand_id: int) -> Brand:
+def _brand(session: Session, brand_id: int, principal: Principal) -> Brand:
     brand = session.get(Brand, brand_id)
     if brand is None:
         raise ApiProblem(404, "not_found", f"no brand with id {brand_id}")
+    ensure_brand_access(principal, brand_id)
     return brand
 
 
@@ -65,10 +66,10 @@ def _effective(overrides: list[RunbookOverride], kind: str, severity: str, local
 
 @router.get("/{brand_id}/runbooks", response_model=list[RunbookOut])
 def list_runbooks(
-    brand_id: int, session: Session = Depends(get_session), _: Principal = Depends(require("read"))
+    brand_id: int, session: Session = Depends(get_session), principal: Principal = Depends(require("read"))
 ) -> list[RunbookOut]:
     """Every kind × severity × locale with the runbook that applies, marking the brand's overrides."""
-    _brand(session, brand_id)
+    _brand(session, brand_id, principal)
     overrides = list(session.scalars(select(RunbookOverride).where(RunbookOverride.brand_id == brand_id)))
     return [
         _effective(overrides, kind, severity, locale)
@@ -97,7 +98,7 @@ def put_runbook(
         ) from None
     now = context.clock()
     with context.factory() as session, session.begin():
-        _brand(session, brand_id)
+        _brand(session, brand_id, principal)
         row = _find(session, brand_id, kind, body.locale, body.severity)
         if row is None:
             row = RunbookOverride(brand_id=brand_id, kind=kind, severity=body.severity, locale=body.locale)
@@ -114,12 +115,12 @@ def delete_runbook(
     locale: Locale = Query(...),
     severity: Severity | None = Query(None, description="omit for the override that covers every severity"),
     context: ApiContext = Depends(get_context),
-    _: Principal = Depends(require("write")),
+    principal: Principal = Depends(require("write")),
 ) -> Response:
     """Remove an override; the shipped default (or a less specific override) applies again."""
     _kind(kind)
     with context.factory() as session, session.begin():
-        _brand(session, brand_id)
+        _brand(session, brand_id, principal)
         row = _find(session, brand_id, kind, locale, severity)
         if row is None:
             raise ApiProblem(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from collectors.sources.base import AUTH_ERROR_PREFIX
 from storage.mentions import Bucket, Mention
+from storage.sources import Source
+from tests.helpers import add_source
 
 BRAND = {"name": "ノロシ珈琲", "keywords": ["ノロシ珈琲", "Noroshi Coffee"], "timezone": "Asia/Tokyo"}
 
@@ -114,3 +117,37 @@ def test_health_endpoints(client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"]["migrations"] == "ok"
+
+
+def test_readyz_names_sources_whose_credentials_failed_without_gating_readiness(  # type: ignore[no-untyped-def]
+    client, factory, now
+) -> None:
+    """Issue 6: auth failures surface in /readyz (and in the source's health on /api/v1/sources)."""
+    with factory() as session, session.begin():
+        add_source(session, "rss-ok", now, kind="rss", consecutive_failures=0)
+        add_source(
+            session, "rss-down", now, kind="rss", last_error="ConnectError: refused", consecutive_failures=2
+        )
+        denied = add_source(
+            session,
+            "x-main",
+            now,
+            kind="x",
+            last_error=f"{AUTH_ERROR_PREFIX} 401 from X",
+            consecutive_failures=1,
+        ).id
+        add_source(  # disabled: nobody expects it to collect, so it is not reported
+            session,
+            "x-old",
+            now,
+            kind="x",
+            enabled=False,
+            last_error=f"{AUTH_ERROR_PREFIX} 403",
+            consecutive_failures=4,
+        )
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert ready.json()["checks"]["sources"] == f"auth failed: x-main (id {denied})"
+    with factory() as session, session.begin():
+        session.get(Source, denied).consecutive_failures = 0  # the next collect succeeded
+    assert client.get("/readyz").json()["checks"]["sources"] == "ok"

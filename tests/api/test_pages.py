@@ -344,11 +344,14 @@ def test_incident_page_headline_from_the_data(env: Env, scenario: Scenario) -> N
         ratio = f"{incident.observed / incident.expected:g}"
         negative, usual = round(incident.negative_share * 100), round(incident.baseline_share * 100)
         onset = incident.started_at.astimezone(JST).strftime("%H:%M")
-    assert f"通常の{ratio}倍" in html
-    assert f"{ratio}× the usual level" in html
-    assert f"{onset} JST" in html
-    assert f"否定的な投稿は{negative}%（通常{usual}%）" in html
-    assert f"{negative}% are negative (usually {usual}%)" in html
+    headline = html.split('id="headline">')[1].split("</h1>")[0]
+    assert f"通常の{ratio}倍" in headline and f"{onset} JST" in headline
+    assert f"否定的な投稿は{negative}%（通常{usual}%）" in headline
+    english = env.client.get(f"/incidents/{scenario.incident_id}?lang=en").text
+    headline_en = english.split('id="headline">')[1].split("</h1>")[0]
+    assert f"{ratio}× the usual level" in headline_en and f"{onset} JST" in headline_en
+    assert f"{negative}% are negative (usually {usual}%)" in headline_en
+    assert "What to do next" in english and "次にすること" not in english
     assert "sev-flame" in html
     assert "<svg" in html and "viewBox" in html
     # times carry the UTC value on hover
@@ -362,7 +365,8 @@ def test_incident_times_use_the_brand_timezone(env: Env) -> None:
     html = env.client.get(f"/incidents/{incident_id}").text
     local = ONSET.astimezone(zone("America/New_York"))
     assert local.strftime("%H:%M %Z") in html  # e.g. 01:05 EDT
-    assert "Mentions of Beacon Burgers rose to" in html
+    assert "Beacon Burgersの言及が通常の" in html  # the brand's locale (ja by default)
+    assert "Mentions of Beacon Burgers rose to" in env.client.get(f"/incidents/{incident_id}?lang=en").text
     assert ONSET.strftime("%Y-%m-%d %H:%M:%S UTC") in html  # UTC on hover
 
 
@@ -398,13 +402,15 @@ def test_incident_page_top_posts_by_reach_and_escaping(env: Env, scenario: Scena
 
 def test_incident_page_timeline_and_terms(env: Env, scenario: Scenario) -> None:
     html = env.client.get(f"/incidents/{scenario.incident_id}").text
-    timeline = html.split("タイムライン")[1]
-    assert "opened" in timeline and "acknowledge" in timeline
-    assert timeline.index("opened") < timeline.index("acknowledge")
+    timeline = html.split('<ol class="timeline">')[1].split("</ol>")[0]
+    assert "検知" in timeline and "確認（担当）" in timeline
+    assert timeline.index("検知") < timeline.index("確認（担当）")
     assert "tanaka@example.com" in timeline
     assert "調査中 &lt;b&gt;広報に連絡&lt;/b&gt;" in timeline
-    terms = html.split("話題の語")[1].split("</ul>")[0]
+    terms = html.split('<ul class="terms"')[1].split("</ul>")[0]
     assert "異物混入" in terms
+    for jargon in ("z-score", "log-odds", "p-value", "σ", "NB"):  # plain words for executives
+        assert jargon not in html.split("<main>")[1]
 
 
 def test_unknown_ids_give_a_clear_404(env: Env, scenario: Scenario) -> None:
