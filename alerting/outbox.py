@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from alerting.channels.base import Channel, DeliveryResult, OutgoingNotification
 from storage.notifications import ChannelState, Notification
+from storage.telemetry import Telemetry
 from storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,9 @@ OUTCOME_TABLE: tuple[tuple[Callable[[DeliveryResult, int, DeliveryConfig], bool]
 )
 
 
+TELEMETRY_RESULT = {"sent": "sent", "pending": "retry", "dead": "dead"}  # outcome status → metric label
+
+
 def outcome(result: DeliveryResult, attempt: int, config: DeliveryConfig, now: datetime) -> Outcome:
     status = next(s for condition, s in OUTCOME_TABLE if condition(result, attempt, config))
     wait = (
@@ -166,11 +170,13 @@ class OutboxWorker:
         channels: Mapping[str, Channel],
         clock: Clock,
         config: DeliveryConfig | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.factory = factory
         self.channels = dict(channels)
         self.clock = clock
         self.config = config or DeliveryConfig()
+        self.telemetry = telemetry or Telemetry()  # the process's one, from the composition root
 
     def run_once(self, limit: int | None = None) -> DeliveryReport:
         """Deliver what is due now (up to `limit` rows), claiming in batches until nothing is left."""
@@ -271,7 +277,9 @@ class OutboxWorker:
         if not recorded:
             log.warning("notification %s: lease lost before the result was recorded", row.id)
             report.lost_lease.append(row.id)
+            self.telemetry.observe_delivery(row.channel, "lost_lease")
             return
+        self.telemetry.observe_delivery(row.channel, TELEMETRY_RESULT[result_outcome.status])
         {"sent": report.sent, "pending": report.retried, "dead": report.dead}[result_outcome.status].append(
             row.id
         )

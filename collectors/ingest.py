@@ -15,6 +15,8 @@ from collectors.buckets import CountedMention, add_to_buckets
 from collectors.negativity import NegativityScorer
 from collectors.posts import RawPost
 from storage.mentions import Mention, MentionBrand
+from storage.sources import Source
+from storage.telemetry import Telemetry
 from storage.upsert import insert_ignore
 
 ItemStatus = Literal["stored", "duplicate", "unmatched"]
@@ -34,9 +36,14 @@ class MentionIngestor:
     """Turns raw posts into stored, scored, bucketed mentions. Idempotent per (source, external id)."""
 
     def __init__(
-        self, scorer: NegativityScorer, rules: BrandRuleCache | None = None, threshold: float | None = None
+        self,
+        scorer: NegativityScorer,
+        rules: BrandRuleCache | None = None,
+        threshold: float | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.scorer = scorer
+        self.telemetry = telemetry or Telemetry()  # the process's one, from the composition root
         self.rules = rules or BrandRuleCache()
         self.threshold = threshold
         # The scorer holds one MeCab tagger, which is not thread-safe; API and scheduler threads share it.
@@ -46,6 +53,16 @@ class MentionIngestor:
         self, session: Session, source_id: int, posts: Sequence[RawPost], now: datetime
     ) -> IngestReport:
         """Store `posts` for `source_id` inside the caller's transaction."""
+        report = self._ingest(session, source_id, posts, now)
+        source = session.get(Source, source_id)  # already in the session's identity map for both callers
+        self.telemetry.observe_ingest(
+            source.kind if source else "unknown", report.stored, report.duplicates, report.unmatched
+        )
+        return report
+
+    def _ingest(
+        self, session: Session, source_id: int, posts: Sequence[RawPost], now: datetime
+    ) -> IngestReport:
         report = IngestReport()
         compiled = self.rules.get(session)
         matched: list[tuple[RawPost, list[int]]] = []

@@ -15,6 +15,7 @@ from collectors.ingest import IngestReport, MentionIngestor
 from collectors.matching import BrandRule
 from collectors.sources.base import SourceError, build_source, get_source_kind
 from storage.brands import Brand
+from storage.leases import claim_source, holds_lease, release
 from storage.sources import Source
 
 log = logging.getLogger(__name__)
@@ -44,19 +45,28 @@ class SourceRunner:
         http: httpx.Client | None = None,
         max_backoff_seconds: int = 3600,
         secrets: Mapping[str, str] | None = None,
+        owner: str = "local",
+        lease_seconds: int = 120,
     ) -> None:
+        """`owner`: this worker's identity in source leases; `lease_seconds`: how long a claimed source
+        stays ours if we die (another worker takes it over after that)."""
         self.factory = factory
         self.ingestor = ingestor
         self.http = http
         self.max_backoff_seconds = max_backoff_seconds
         self.secrets = dict(secrets or {})  # API credentials for the kinds that need them; never logged
+        self.owner = owner
+        self.lease = timedelta(seconds=lease_seconds)
 
-    def run(self, source_id: int, now: datetime) -> CollectOutcome:
-        with self.factory() as session:
-            source = session.get(Source, source_id)
-            if source is None or not source.enabled or source.exhausted:
+    def run(self, source_id: int, now: datetime, min_gap: timedelta | None = None) -> CollectOutcome:
+        """Claim the source's lease, fetch outside any transaction, then ingest + cursor + release in
+        one transaction that first checks the lease is still ours. Skipped when the source is not due,
+        or another worker holds it, or (`min_gap`) some worker ran it less than that long ago."""
+        with self.factory() as session, session.begin():
+            if not claim_source(session, source_id, self.owner, now, self.lease, min_gap):
                 return CollectOutcome(source_id, ok=True, skipped_run=True)
-            if source.next_run_at is not None and source.next_run_at > now:
+            source = session.get(Source, source_id)
+            if source is None:
                 return CollectOutcome(source_id, ok=True, skipped_run=True)
             kind, settings, cursor = source.kind, dict(source.settings), source.cursor
             brands = _brand_rules(session) if _needs_context(kind) else []
@@ -68,9 +78,14 @@ class SourceRunner:
             return self._record_failure(source_id, now, f"{type(exc).__name__}: {exc}", retry_after)
         try:
             with self.factory() as session, session.begin():
-                source = session.get(Source, source_id, with_for_update=True)
+                source = session.get(Source, source_id, with_for_update=True, populate_existing=True)
                 if source is None:
                     return CollectOutcome(source_id, ok=False, error="source deleted")
+                if not holds_lease(source, self.owner):
+                    # Our lease ran out and another worker took over (and may have moved the cursor
+                    # on): storing now could move it back. Its run covers these posts.
+                    log.warning("source %s: lease lost to %s, run discarded", source_id, source.lease_owner)
+                    return CollectOutcome(source_id, ok=False, error="lease lost")
                 report: IngestReport = self.ingestor.ingest(session, source_id, result.posts, now)
                 source.cursor = result.cursor
                 source.watermark = None if result.exhausted else result.watermark
@@ -78,6 +93,7 @@ class SourceRunner:
                 source.last_run_at = source.last_success_at = now
                 source.consecutive_failures = 0
                 source.next_run_at = None
+                release(source)
                 if result.skipped:
                     source.last_error = f"{len(result.skipped)} item(s) skipped, e.g. {result.skipped[0][1]}"
                     source.last_error_at = now
@@ -95,8 +111,9 @@ class SourceRunner:
     ) -> CollectOutcome:
         log.warning("source %s failed: %s", source_id, message)
         with self.factory() as session, session.begin():
-            source = session.get(Source, source_id)
-            if source is not None:
+            source = session.get(Source, source_id, with_for_update=True)
+            if source is not None and holds_lease(source, self.owner):
+                release(source)
                 source.consecutive_failures += 1
                 source.last_run_at = source.last_error_at = now
                 source.last_error = message[:2000]

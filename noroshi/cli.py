@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from noroshi.settings import Settings
+
+if TYPE_CHECKING:
+    from noroshi.admin import InvalidField, RebuildResult
 
 app = typer.Typer(help="Noroshi (狼煙): flame-up early warning.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -21,6 +25,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(buckets_app, name="buckets")
 app.add_typer(brands_app, name="brands")
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 
 
 def _settings() -> Settings:
@@ -83,12 +90,20 @@ def serve(host: str | None = None, port: int | None = None) -> None:
 
 @app.command()
 def worker() -> None:
-    """Scheduler only: collect, detect (production; single worker until scale-out lands)."""
+    """Scheduler only: collect, detect, deliver (run several against PostgreSQL to scale out)."""
     from noroshi.runtime import run_worker
 
     settings = _settings()
     _configure_logging(settings.log_level)
     run_worker(settings)
+
+
+@app.command()
+def workers() -> None:
+    """Workers seen in the last minute, and the source leases they hold."""
+    from noroshi.runtime import describe_workers
+
+    typer.echo(describe_workers(_settings()))
 
 
 @app.command()
@@ -126,33 +141,188 @@ def detect(
     typer.echo(json.dumps(alerts_json(signals), ensure_ascii=False))
 
 
+def _aware_datetime(value: str) -> datetime:
+    """Parse an ISO 8601 date-time that names its timezone (a naive time would be silently ambiguous)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO 8601 date-time (e.g. 2026-11-21T09:00:00+09:00)"
+        ) from None
+    if parsed.tzinfo is None:
+        example = value if "T" in value or " " in value else f"{value}T00:00"
+        raise typer.BadParameter(f"{value!r} has no timezone: add one, e.g. {example}+09:00 or {example}Z")
+    return parsed.astimezone(UTC)
+
+
+# The option each field of noroshi.admin's validation is given through.
+_OPTIONS = {
+    "name": "'--name'",
+    "scopes": "'--scope'",
+    "brand_ids": "'--brand'",
+    "expires_at": "'--expires-at'",
+}
+
+
+def _bad(exc: InvalidField) -> typer.BadParameter:
+    return typer.BadParameter(str(exc), param_hint=_OPTIONS.get(exc.field, exc.field))
+
+
+def _rebuild_since(
+    settings: Settings, since: datetime | None, everything: bool, now: datetime
+) -> datetime | None:
+    """`--since`, else the retention cutoff (older mentions may be pruned), else None: every bucket."""
+    cutoff = now - timedelta(days=settings.retention_days) if settings.retention_days else None
+    if everything:
+        if since is not None:
+            raise typer.BadParameter("give --since or --all, not both", param_hint="'--all'")
+        return None
+    if since is None:
+        return cutoff
+    if since > now:
+        raise typer.BadParameter(
+            f"{since.isoformat()} is in the future: nothing to rebuild", param_hint="'--since'"
+        )
+    return since
+
+
+def _warn_before_cutoff(settings: Settings, since: datetime | None, now: datetime) -> None:
+    if not settings.retention_days:
+        return
+    cutoff = now - timedelta(days=settings.retention_days)
+    if since is None or since < cutoff:
+        typer.secho(
+            f"warning: recounting before the retention cutoff {cutoff.isoformat()} "
+            f"(NOROSHI_RETENTION_DAYS={settings.retention_days}): buckets whose mentions were pruned "
+            "lose their counts",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+
+
 @buckets_app.command("rebuild")
 def buckets_rebuild(
-    brand: Annotated[list[int] | None, typer.Option(help="brand id (repeatable)")] = None,
+    brand: Annotated[
+        list[int] | None,
+        typer.Option(min=1, max=MAX_ID, metavar="ID", help="brand id (repeatable; default: every brand)"),
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            parser=_aware_datetime,
+            metavar="ISO8601",
+            help="recount buckets from this time on (with a timezone); "
+            "default: the retention cutoff, now − NOROSHI_RETENTION_DAYS",
+        ),
+    ] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="recount every bucket (only safe if no mentions were pruned)")
+    ] = False,
 ) -> None:
-    """Recompute buckets from stored mentions."""
-    from collectors.buckets import rebuild_buckets
-    from storage.engine import make_engine, make_session_factory, transaction
+    """Recompute buckets from stored mentions; buckets before the cutoff are kept as they are."""
+    from noroshi.admin import InvalidField, rebuild
 
-    factory = make_session_factory(make_engine(_settings().database_url))
-    with transaction(factory) as session:
-        counted = rebuild_buckets(session, brand or None)
-    typer.echo(f"rebuilt buckets from {counted} brand mentions")
+    settings = _settings()
+    now = datetime.now(UTC)
+    start = _rebuild_since(settings, since, everything, now)
+    if since is not None or everything:
+        _warn_before_cutoff(settings, start, now)
+    try:
+        result = rebuild(settings, brand, start)
+    except InvalidField as exc:
+        raise _bad(exc) from None
+    typer.echo(
+        f"rebuilt {result.brands} brand(s) from {result.counted} brand mentions: {_span(result, since)}"
+    )
+
+
+def _span(result: RebuildResult, since: datetime | None) -> str:
+    if not result.starts:
+        return "every bucket recounted"
+    firsts = ", ".join(f"{t.isoformat()} ({m}-minute buckets)" for m, t in sorted(result.starts.items()))
+    origin = "" if since is not None else " (the retention cutoff, now − NOROSHI_RETENTION_DAYS)"
+    return f"buckets starting at or after {firsts} recounted{origin}; older buckets kept"
 
 
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="who the key is for")],
     scope: Annotated[list[str], typer.Option(help="read, write, ingest, admin (repeatable)")],
+    brand: Annotated[
+        list[int] | None,
+        typer.Option(
+            min=1,
+            max=MAX_ID,
+            metavar="ID",
+            help="limit the key to this brand id (repeatable; default: every brand)",
+        ),
+    ] = None,
+    expires_at: Annotated[
+        datetime | None,
+        typer.Option(
+            parser=_aware_datetime, metavar="ISO8601", help="expiry, with a timezone (default: never)"
+        ),
+    ] = None,
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, max=36_500, metavar="N", help="expiry in N days from now")
+    ] = None,
 ) -> None:
-    """Create an API key; it is printed once and only its hash is stored."""
-    from noroshi.admin import create_key
+    """Create an API key; it is printed once (alone on stdout) and only its hash is stored."""
+    from noroshi.admin import InvalidField, create_key
 
+    if expires_at is not None and expires_in_days is not None:
+        raise typer.BadParameter(
+            "give --expires-at or --expires-in-days, not both", param_hint="'--expires-in-days'"
+        )
+    if expires_in_days is not None:
+        expires_at = datetime.now(UTC) + timedelta(days=expires_in_days)
     try:
-        secret = create_key(_settings(), name, scope)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    typer.echo(secret)
+        key = create_key(_settings(), name, scope, brand_ids=brand, expires_at=expires_at)
+    except InvalidField as exc:
+        raise _bad(exc) from None
+    brands = ", ".join(map(str, key.brand_ids)) if key.brand_ids is not None else "all"
+    expiry = key.expires_at.isoformat() if key.expires_at else "never"
+    typer.echo(
+        f"key {key.id}: scopes {', '.join(key.scopes)}; brands {brands}; expires {expiry}. "
+        "Store it now: it is not shown again.",
+        err=True,
+    )
+    typer.echo(key.secret)
+
+
+@keys_app.command("list")
+def keys_list(
+    include_revoked: Annotated[bool, typer.Option("--all", help="include revoked keys")] = False,
+) -> None:
+    """List keys (never the secret): id, name, prefix, scopes, brands, created, expiry, last use, revoked."""
+    from storage.api_keys import list_api_keys
+    from storage.engine import make_engine, make_session_factory
+
+    factory = make_session_factory(make_engine(_settings().database_url))
+    with factory() as session:
+        keys = list_api_keys(session, include_revoked=include_revoked)
+    typer.echo("id\tname\tprefix\tscopes\tbrands\tcreated_at\texpires_at\tlast_used_at\trevoked_at")
+    for k in keys:
+        brands = ",".join(map(str, k.brand_ids)) if k.brand_ids is not None else "*"
+        times = [
+            t.isoformat() if t else "-" for t in (k.created_at, k.expires_at, k.last_used_at, k.revoked_at)
+        ]
+        typer.echo("\t".join([str(k.id), k.name, k.prefix, ",".join(k.scopes), brands, *times]))
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="the key id (see `noroshi keys list`)")]) -> None:
+    """Revoke a key at once: requests with it get 401 from now on."""
+    from storage.api_keys import revoke_api_key
+    from storage.engine import make_engine, make_session_factory, transaction
+
+    factory = make_session_factory(make_engine(_settings().database_url))
+    with transaction(factory) as session:
+        key = revoke_api_key(session, key_id, datetime.now(UTC))
+        if key is None:
+            raise _fail(f"no API key with id {key_id}")
+        revoked_at = key.revoked_at
+    typer.echo(f"key {key_id} revoked at {revoked_at.isoformat() if revoked_at else '-'}")
 
 
 @brands_app.command("add")
@@ -178,6 +348,31 @@ def brands_add(
     except ValueError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"brand {brand_id} created")
+
+
+@app.command()
+def prune(
+    older_than_days: Annotated[
+        int | None, typer.Option(help="age in days (default NOROSHI_RETENTION_DAYS; 0 keeps everything)")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count what would be deleted")] = False,
+) -> None:
+    """Delete mentions older than the retention period (buckets and incidents are kept)."""
+    from storage.engine import make_engine, make_session_factory
+    from storage.retention import prune_mentions
+
+    settings = _settings()
+    days = settings.retention_days if older_than_days is None else older_than_days
+    if days < 0:
+        raise _fail(f"--older-than-days must be 0 or more, not {days}")
+    if days == 0:
+        typer.echo("retention is 0 days (keep forever): nothing pruned")
+        return
+    factory = make_session_factory(make_engine(settings.database_url))
+    report = prune_mentions(
+        factory, datetime.now(UTC), timedelta(days=days), settings.retention_batch, dry_run=dry_run
+    )
+    typer.echo(report.summary())
 
 
 if __name__ == "__main__":

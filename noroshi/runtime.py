@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from api.app import create_app
 from api.context import ApiContext
+from noroshi.bootstrap_key import ensure_bootstrap_key
 from noroshi.demo import seed_demo
 from noroshi.services import JobScheduler, Services, build_services
 from noroshi.settings import Settings
-from storage.engine import transaction
+from storage.engine import make_engine, make_session_factory, transaction
+from storage.leases import live_workers
 from storage.migrations import upgrade
+from storage.sources import Source
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +41,11 @@ def build_app(services: Services, scheduler: JobScheduler | None) -> FastAPI:
             settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
         ),
         actions=services.actions,
+        digest_timezone=settings.digest_timezone,
+        page_secret=settings.secret_key.get_secret_value() if settings.secret_key else None,
     )
-    app = create_app(context)
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    app = create_app(context, telemetry=services.telemetry, metrics_token=token)
     if scheduler is not None:
 
         @asynccontextmanager
@@ -54,6 +63,10 @@ def build_app(services: Services, scheduler: JobScheduler | None) -> FastAPI:
 def prepare(settings: Settings, demo: bool) -> Services:
     upgrade(settings.database_url)
     services = build_services(settings)
+    if settings.admin_key is not None:
+        with transaction(services.factory) as session:
+            outcome = ensure_bootstrap_key(session, settings.admin_key.get_secret_value(), services.clock())
+        log.info("bootstrap admin key from NOROSHI_ADMIN_KEY: %s", outcome)
     if demo:
         with transaction(services.factory) as session:
             brand, source = seed_demo(session, services.clock(), settings.demo_speed)
@@ -68,6 +81,10 @@ def run_service(settings: Settings, demo: bool, host: str | None, port: int | No
     app = build_app(services, jobs)
     if demo:
         app.state.context.allow_local_writes = True
+    # Everything built so far lives as long as the process: frozen, it is no longer walked by every full
+    # collection (measured: 50–250 ms pauses several times a minute under load without this).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         app, host=host or settings.host, port=port or settings.port, log_level=settings.log_level.lower()
     )
@@ -80,6 +97,35 @@ def run_worker(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     jobs.start()
-    log.info("worker started")
+    stop_metrics = None
+    if settings.metrics_port:  # a worker has no API; its counters get their own /metrics server
+        stop_metrics = services.telemetry.serve(settings.metrics_host, settings.metrics_port)
+    log.info("worker %s started", services.worker_name)
     stop.wait()
     jobs.shutdown()
+    if stop_metrics is not None:
+        stop_metrics()
+
+
+def describe_workers(settings: Settings, within: timedelta = timedelta(minutes=1)) -> str:
+    """One line per live worker (heartbeat within `within`) with the sources it is collecting now."""
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            now = datetime.now(UTC)
+            held: dict[str, list[str]] = {}
+            for name, owner in session.execute(
+                select(Source.name, Source.lease_owner).where(
+                    Source.lease_owner.is_not(None), Source.lease_expires_at > now
+                )
+            ):
+                held.setdefault(owner, []).append(name)
+            rows = live_workers(session, now, within)
+            lines = [
+                f"{w.name}  seen {int((now - w.seen_at).total_seconds())} s ago  "
+                f"collecting: {', '.join(sorted(held.get(w.name, []))) or '-'}"
+                for w in rows
+            ]
+    finally:
+        engine.dispose()
+    return "\n".join(lines) if lines else "no live workers"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -22,14 +24,18 @@ from alerting.escalation import EscalationSweep
 from alerting.notify import Notifier, NotifyConfig
 from alerting.notify_policy import RouteView
 from alerting.outbox import DeliveryConfig, OutboxWorker
+from alerting.page_links import signing_context_builder
 from alerting.summary import build_incident_context
 from alerting.tick import DetectionTicker
 from collectors.ingest import MentionIngestor
 from collectors.jobs import SourceRunner
 from collectors.negativity import NegativityScorer
+from noroshi.housekeeping import Housekeeping, build_housekeeping
 from noroshi.settings import Settings
-from storage.engine import make_engine, make_session_factory
+from storage.engine import make_engine, make_session_factory, transaction
+from storage.leases import forget_worker, heartbeat, worker_identity
 from storage.sources import Source
+from storage.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -52,6 +58,9 @@ class Services:
     actions: IncidentActions | None = None  # acknowledge / resolve / snooze / comment (Slack buttons, API)
     outbox: OutboxWorker | None = None
     escalations: EscalationSweep | None = None
+    housekeeping: Housekeeping | None = None  # retention, idempotency expiry, daily digest
+    telemetry: Telemetry = field(default_factory=Telemetry)  # this process's counters for /metrics
+    worker_name: str = "local"  # this process's identity in source leases and the workers table
 
 
 def default_routes(settings: Settings) -> tuple[RouteView, ...]:
@@ -98,9 +107,13 @@ def build_channels(settings: Settings, factory: sessionmaker[Session]) -> dict[s
 
 
 def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
+    worker_name = worker_identity()
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
-    ingestor = MentionIngestor(NegativityScorer(), threshold=settings.negativity_threshold)
+    telemetry = Telemetry()
+    ingestor = MentionIngestor(
+        NegativityScorer(), threshold=settings.negativity_threshold, telemetry=telemetry
+    )
     http = httpx.Client(timeout=15.0, follow_redirects=True, headers={"User-Agent": "Noroshi/0.1"})
     runner = SourceRunner(
         factory,
@@ -108,9 +121,15 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         http=http,
         max_backoff_seconds=settings.collect_max_backoff_seconds,
         secrets=settings.collector_secrets(),
+        owner=worker_name,
+        lease_seconds=settings.lease_seconds,
     )
     auto_resolve = timedelta(minutes=settings.auto_resolve_minutes) if settings.auto_resolve_minutes else None
-    notifier = Notifier(build_incident_context, NotifyConfig(settings.public_url, default_routes(settings)))
+    build_context = build_incident_context
+    if settings.secret_key is not None:  # page links in notifications open the incident's pages
+        key, lifetime = settings.secret_key.get_secret_value(), timedelta(days=settings.page_link_days)
+        build_context = signing_context_builder(build_incident_context, key, lifetime)
+    notifier = Notifier(build_context, NotifyConfig(settings.public_url, default_routes(settings)))
     ticker = DetectionTicker(factory, auto_resolve=auto_resolve, notifier=notifier)
     actions = IncidentActions(notifier)
     delivery = DeliveryConfig(
@@ -118,7 +137,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         backoff_max_seconds=settings.delivery_backoff_max_seconds,
         lease_seconds=settings.delivery_lease_seconds,
     )
-    outbox = OutboxWorker(factory, build_channels(settings, factory), clock, delivery)
+    channels = build_channels(settings, factory)
+    outbox = OutboxWorker(factory, channels, clock, delivery, telemetry=telemetry)
     return Services(
         settings,
         engine,
@@ -131,6 +151,9 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         actions=actions,
         outbox=outbox,
         escalations=EscalationSweep(factory, actions),
+        housekeeping=build_housekeeping(settings, factory, clock, channels),
+        telemetry=telemetry,
+        worker_name=worker_name,
     )
 
 
@@ -139,13 +162,19 @@ class JobScheduler:
     the outbox delivery loop and the escalation sweep (steps, reminders, snooze ends, campaign summaries)."""
 
     SYNC_SECONDS = 15
+    RUN_GAP = 0.5  # of a source's interval: a source run by any worker this recently is not run again
 
     def __init__(self, services: Services, detect_interval_seconds: int) -> None:
         self.services = services
         self.detect_interval_seconds = detect_interval_seconds
+        self.intervals: dict[int, int] = {}  # source id → collect interval, for the gap between runs
         self.scheduler = BackgroundScheduler(
             timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
         )
+        # APScheduler's shutdown(wait=True) holds the job-store lock while it waits for running jobs, so
+        # a sync job touching the job store at that moment would deadlock: the two take turns here.
+        self._sync_lock = threading.Lock()
+        self._stopping = False
 
     def start(self) -> None:
         now = self.services.clock()
@@ -174,24 +203,50 @@ class JobScheduler:
             id="escalate",
             next_run_time=now + timedelta(seconds=3),
         )
+        # Hourly pruning stays cheap (nothing to delete most hours) and survives restarts; the digest job
+        # is a no-op before its local hour and once the day's digest was sent.
+        self.scheduler.add_job(
+            self.prune, IntervalTrigger(hours=1), id="prune", next_run_time=now + timedelta(minutes=1)
+        )
+        self.scheduler.add_job(
+            self.send_digest,
+            IntervalTrigger(minutes=5),
+            id="digest",
+            next_run_time=now + timedelta(seconds=30),
+        )
         self.scheduler.start()
 
     def shutdown(self) -> None:
+        with self._sync_lock:
+            self._stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        try:
+            with transaction(self.services.factory) as session:
+                forget_worker(session, self.services.worker_name)
+        except Exception:  # the heartbeat row then simply ages out
+            log.warning("could not remove the worker row of %s", self.services.worker_name)
 
     def alive(self) -> bool:
         return bool(self.scheduler.running)
 
     def sync_sources(self) -> None:
-        """Make the collect jobs match the sources table (sources can be added through the API)."""
-        with self.services.factory() as session:
+        """Make the collect jobs match the sources table (sources can be added through the API), and
+        refresh this worker's heartbeat."""
+        with transaction(self.services.factory) as session:
+            heartbeat(session, self.services.worker_name, self.services.clock())
             sources = session.execute(
                 select(Source.id, Source.interval_seconds).where(
                     Source.enabled.is_(True), Source.exhausted.is_(False), Source.kind != "push"
                 )
             ).all()
+        self.intervals = {sid: interval for sid, interval in sources}
         wanted = {f"collect:{sid}": interval for sid, interval in sources}
+        with self._sync_lock:
+            if not self._stopping:
+                self._match_collect_jobs(wanted)
+
+    def _match_collect_jobs(self, wanted: dict[str, int]) -> None:
         for job in self.scheduler.get_jobs():
             if job.id.startswith("collect:") and job.id not in wanted:
                 job.remove()
@@ -208,12 +263,20 @@ class JobScheduler:
                 )
 
     def collect(self, source_id: int) -> None:
-        outcome = self.services.runner.run(source_id, self.services.clock())
+        # Every worker schedules every source; the lease lets one run it at a time, and the gap keeps
+        # the others from running it again right after (each worker's job fires at its own phase).
+        gap = timedelta(seconds=self.intervals.get(source_id, 0) * self.RUN_GAP)
+        outcome = self.services.runner.run(source_id, self.services.clock(), min_gap=gap)
+        self.services.telemetry.observe_collect(
+            ok=outcome.ok, not_due=outcome.skipped_run, skipped_posts=outcome.skipped
+        )
         if outcome.fetched:
             log.info("source %s: %s fetched, %s stored", source_id, outcome.fetched, outcome.stored)
 
     def detect(self) -> None:
+        began = time.perf_counter()
         summary = self.services.ticker.tick(self.services.clock())
+        self.services.telemetry.observe_tick(time.perf_counter() - began, summary.buckets_evaluated)
         if summary.opened or summary.escalated or summary.resolved:
             log.info(
                 "detection: opened %s escalated %s resolved %s",
@@ -246,3 +309,11 @@ class JobScheduler:
                 "escalation: %s notifications, %s summaries", len(report.enqueued), len(report.summaries)
             )
             self._deliver_now()
+
+    def prune(self) -> None:
+        if self.services.housekeeping is not None:
+            self.services.housekeeping.prune()
+
+    def send_digest(self) -> None:
+        if self.services.housekeeping is not None:
+            self.services.housekeeping.send_digest()

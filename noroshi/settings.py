@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
+    # Errors never echo input values: a mistyped secret must not end up in a log.
     model_config = SettingsConfigDict(
-        env_prefix="NOROSHI_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="NOROSHI_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
     )
 
     database_url: str = Field(
@@ -23,6 +29,12 @@ class Settings(BaseSettings):
     )
     demo_speed: float = Field(900.0, gt=0, description="demo replay compression (900 = a day in 96 s)")
     public_url: str = Field("http://127.0.0.1:8000", description="base URL used in links to incident pages")
+    secret_key: SecretStr | None = Field(
+        None,
+        description="signs the page links in Slack/e-mail; when set, pages need such a link or an API key"
+        " (unset: pages are open to anyone who can reach the server)",
+    )
+    page_link_days: int = Field(14, ge=1, le=365, description="how long a signed page link stays valid")
     allow_local_writes: bool = Field(
         False, description="accept API writes without a key from 127.0.0.1 (only for the local demo)"
     )
@@ -41,8 +53,18 @@ class Settings(BaseSettings):
         None, ge=0, le=1, description="override the scorer's decision threshold for 'negative'"
     )
     log_level: str = Field("INFO", description="logging level")
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="bearer token for GET /metrics; once set, loopback scrapes need it too",
+    )
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="`noroshi worker`: serve /metrics on this port (unset: none)"
+    )
+    metrics_host: str = Field("127.0.0.1", description="`noroshi worker`: address of its /metrics server")
     admin_key: SecretStr | None = Field(
-        None, description="optional bootstrap admin API key (else create one with `noroshi keys create`)"
+        None,
+        description="bootstrap admin API key (nrs_<prefix>_<secret>), stored hashed at start-up; "
+        "else create one with `noroshi keys create`",
     )
     # Notification delivery (the outbox loop) and escalation.
     delivery_interval_seconds: float = Field(2.0, gt=0, description="how often the outbox loop runs")
@@ -50,6 +72,11 @@ class Settings(BaseSettings):
     delivery_backoff_max_seconds: int = Field(900, ge=1, description="ceiling of the retry backoff (5 s·2ⁿ)")
     delivery_lease_seconds: int = Field(
         120, ge=5, description="a claimed notification is retried after this long if its worker died"
+    )
+    lease_seconds: int = Field(
+        120,
+        ge=2,
+        description="a dead worker's source is taken over after this long (keep it longer than a fetch)",
     )
     escalation_interval_seconds: int = Field(
         30, ge=1, description="how often escalation steps, reminders, snooze ends, campaign ends are checked"
@@ -94,6 +121,34 @@ class Settings(BaseSettings):
         "starttls", description="starttls (upgrade on connect), ssl (implicit TLS) or none"
     )
     smtp_from: str | None = Field(None, description="sender address, e.g. 'Noroshi <noroshi@example.com>'")
+    # Retention (storage/retention.py) and the daily digest (alerting/digest.py, alerting/digest_mail.py).
+    retention_days: int = Field(
+        90, ge=0, description="prune mentions posted more than this many days ago (0: keep forever)"
+    )
+    retention_batch: int = Field(500, ge=1, le=100_000, description="mentions deleted per short transaction")
+    digest_timezone: str = Field("Asia/Tokyo", description="timezone of the daily digest's day boundaries")
+    digest_hour: int = Field(9, ge=0, le=23, description="local hour from which the daily digest is e-mailed")
+    digest_to: str | None = Field(
+        None, description="comma-separated digest recipients (unset: NOROSHI_EMAIL_TO)"
+    )
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Asia/Tokyo)") from None
+        return value
+
+    @field_validator("admin_key")
+    @classmethod
+    def _admin_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        from noroshi.bootstrap_key import check_key_shape  # lazy: settings load without the API stack
+
+        if value is not None:
+            check_key_shape(value.get_secret_value())
+        return value
 
     def collector_secrets(self) -> dict[str, str]:
         """The credentials that are set, by the names the source kinds look up."""

@@ -32,4 +32,7 @@ class Source(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     # Backoff: a failing source is not run again before this time.
     next_run_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The worker collecting it now and until when (storage/leases.py); a dead worker's lease runs out.
+    lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime]

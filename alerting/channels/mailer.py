@@ -16,6 +16,7 @@ import ssl
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any, ClassVar, Literal
 
@@ -114,6 +115,18 @@ class EmailChannel:
             tls_context=self.tls_context,
             timeout=self.timeout,
         )
+
+    def send_message(self, message: EmailMessage, recipients: list[str]) -> DeliveryResult:
+        """Send a message built elsewhere (the daily digest) with this channel's transport and error table."""
+        try:
+            wire = message.as_bytes(policy=email.policy.SMTP)
+            refused, _ = _run(lambda: self._send(wire, recipients))
+        except Exception as exc:
+            permanent = classify(exc)
+            log.warning("e-mail %s failed (%s): %s", message["Message-ID"], permanent, _describe(exc))
+            return DeliveryResult(ok=False, permanent=permanent, error=_describe(exc))
+        error = f"refused by the server: {', '.join(sorted(refused))}" if refused else None
+        return DeliveryResult(ok=True, error=error)
 
     def deliver(self, notification: OutgoingNotification) -> DeliveryResult:
         try:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 from sqlalchemy import func, select
 
 from collectors.ingest import MentionIngestor
 from collectors.jobs import SourceRunner, backoff_delay
+from storage.leases import claim_source
 from storage.mentions import Mention
 from storage.sources import Source
 from tests.helpers import add_brand, add_source
@@ -89,3 +95,85 @@ def test_a_failing_source_backs_off_and_does_not_stop_the_others(factory, scorer
 def test_backoff_grows_and_is_capped() -> None:
     delays = [backoff_delay(60, n, 600).total_seconds() for n in range(1, 7)]
     assert delays == [60, 120, 240, 480, 600, 600]
+
+
+def test_a_source_leased_by_a_live_worker_is_skipped_and_taken_over_after_the_lease(
+    factory, scorer, now, tmp_path
+) -> None:
+    path = tmp_path / "posts.jsonl"
+    _write_jsonl(path, [{"id": "1", "posted_at": now.isoformat(), "text": "ノロシ珈琲"}])
+    with factory() as session, session.begin():
+        add_brand(session, "ノロシ珈琲", ["ノロシ珈琲"], now)
+        source = add_source(
+            session, "feed", now, kind="replay", settings={"path": str(path), "time_mode": "original"}
+        ).id
+    with factory() as session, session.begin():  # another worker claimed it, then died
+        assert claim_source(session, source, "dead-worker", now, timedelta(seconds=60))
+    runner = SourceRunner(factory, MentionIngestor(scorer), owner="survivor", lease_seconds=60)
+    assert runner.run(source, now + timedelta(seconds=59)).skipped_run  # its lease is still live
+    taken = runner.run(source, now + timedelta(seconds=60))
+    assert taken.ok and taken.stored == 1
+    with factory() as session:
+        row = session.get(Source, source)
+        assert row.lease_owner is None and row.lease_expires_at is None  # released with the commit
+        assert row.last_run_at == now + timedelta(seconds=60)
+    # The scheduler's gap: a source some worker ran recently is not run again by another one.
+    gap = timedelta(seconds=30)
+    assert runner.run(source, now + timedelta(seconds=70), min_gap=gap).skipped_run
+
+
+class _GatedFeed(BaseHTTPRequestHandler):
+    """An RSS feed that answers only when the test opens the gate (a slow fetch)."""
+
+    asked = threading.Event()
+    gate = threading.Event()
+    body = b""
+
+    def do_GET(self) -> None:
+        type(self).asked.set()
+        type(self).gate.wait(20)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_a_worker_that_lost_its_lease_mid_fetch_stores_nothing(factory, scorer, now) -> None:
+    """Worker A's fetch outlives its lease; B takes the source over. A's late commit is refused (it
+    could move the cursor back or store a second copy); B's run stores the post once."""
+    stamp = now.strftime("%a, %d %b %Y %H:%M:%S +0000")
+    item = f"<item><guid>p1</guid><title>ノロシ珈琲 最高</title><pubDate>{stamp}</pubDate></item>"
+    _GatedFeed.body = f'<?xml version="1.0"?><rss version="2.0"><channel>{item}</channel></rss>'.encode()
+    _GatedFeed.asked.clear()
+    _GatedFeed.gate.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _GatedFeed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with factory() as session, session.begin():
+            add_brand(session, "ノロシ珈琲", ["ノロシ珈琲"], now)
+            url = f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
+            source = add_source(session, "rss", now, kind="rss", settings={"url": url}).id
+        http = httpx.Client(timeout=20)
+        a = SourceRunner(factory, MentionIngestor(scorer), http=http, owner="a", lease_seconds=30)
+        b = SourceRunner(factory, MentionIngestor(scorer), http=http, owner="b", lease_seconds=30)
+        with ThreadPoolExecutor(2) as pool:
+            slow = pool.submit(a.run, source, now)
+            assert _GatedFeed.asked.wait(20)
+            late = pool.submit(b.run, source, now + timedelta(seconds=31))  # A's lease has run out
+            time.sleep(0.3)  # B is claimed and fetching too
+            _GatedFeed.gate.set()
+            first, second = slow.result(timeout=30), late.result(timeout=30)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not first.ok and first.error == "lease lost"
+    assert second.ok and second.stored == 1
+    with factory() as session:
+        assert session.scalar(select(func.count(Mention.id))) == 1
+        row = session.get(Source, source)
+        assert row.lease_owner is None and row.last_run_at == now + timedelta(seconds=31)
+        assert row.consecutive_failures == 0  # the refused run is not the source's failure
