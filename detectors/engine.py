@@ -27,7 +27,7 @@ from detectors.negativity import (
     share_baseline,
     share_conditions,
 )
-from detectors.series import Frame, buckets, build_frame
+from detectors.series import BucketArrays, Frame, buckets, build_frame, frame_from_arrays
 from detectors.state import DetectorState
 from detectors.types import KINDS, BucketPoint, DetectorConfig, Signal, TickResult
 from detectors.volume import ScaleResult, dispersion_grid, evaluate_scale, nb_isf, scale_widths
@@ -295,19 +295,26 @@ def detect_tick(
     history is ordered and ends with the bucket that just closed; missing buckets mean zero mentions.
     Pass the trailing `config.history_days` (less for a new brand). Uses only history (causal). A tick
     for a bucket already evaluated (same or earlier than the state's last) returns no signals and the
-    state unchanged.
+    state unchanged. The same as `detect_tick_arrays` on the points' arrays.
     """
     if not history:
         raise ValueError("detect_tick needs at least one bucket")
+    return detect_tick_arrays(BucketArrays.from_points(history, config.bucket_minutes), config, state)
+
+
+def detect_tick_arrays(
+    history: BucketArrays, config: DetectorConfig, state: DetectorState | None
+) -> TickResult:
+    """`detect_tick` for a history held as arrays (ordered, ending with the bucket that just closed)."""
+    if not len(history):
+        raise ValueError("detect_tick needs at least one bucket")
     state = state if state is not None else DetectorState()
     rule = calibration.preset(config.sensitivity)
-    at = history[-1].start
-    if at.tzinfo is None:
-        raise ValueError("BucketPoint.start must be timezone-aware (UTC)")
-    first_seen = history[0].start if state.first_seen is None else min(state.first_seen, history[0].start)
+    at, first = history.time(-1), history.time(0)
+    first_seen = first if state.first_seen is None else min(state.first_seen, first)
     step = timedelta(minutes=config.bucket_minutes)
     window_start = at - (config.history_days * buckets(1440, config.bucket_minutes) - 1) * step
-    frame = build_frame(history, config.bucket_minutes, config.timezone, max(first_seen, window_start))
+    frame = frame_from_arrays(history, config.bucket_minutes, config.timezone, max(first_seen, window_start))
     i_last = frame.n - 1
     span = excluded_span(state)
     excluded = None if span is None else exclusion_mask(frame, span)

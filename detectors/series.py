@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from operator import attrgetter
 from zoneinfo import ZoneInfo
@@ -22,6 +22,9 @@ from detectors.types import BucketPoint
 
 MINUTES_PER_DAY = 1440
 _TOTAL, _NEGATIVE, _AUTHORS = attrgetter("total"), attrgetter("negative"), attrgetter("authors")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
+MICROS = 1_000_000  # microseconds per second
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,63 @@ class Frame:
 def buckets(minutes: float, bucket_minutes: int) -> int:
     """A duration in whole buckets (at least one)."""
     return max(1, round(minutes / bucket_minutes))
+
+
+def micros(at: datetime) -> int:
+    """Whole microseconds since the UTC epoch (exact: datetimes have microsecond resolution)."""
+    return (at - EPOCH) // ONE_MICROSECOND
+
+
+@dataclass(frozen=True, slots=True)
+class BucketArrays:
+    """A brand's buckets as arrays ordered by start: the array form of a list of BucketPoint.
+
+    Missing buckets are zero mentions. Callers holding arrays already (the live tick) pass these
+    directly; building a BucketPoint per bucket only for the detector to turn them back into arrays
+    cost as much as the detector's arithmetic.
+    """
+
+    start_us: np.ndarray  # int64: bucket start, microseconds since the UTC epoch
+    total: np.ndarray  # int64
+    negative: np.ndarray  # int64
+    authors: np.ndarray  # int64 (0 = unknown)
+    tz: tzinfo = UTC  # zone of the datetimes handed back (signal times, state)
+
+    def __len__(self) -> int:
+        return int(self.start_us.shape[0])
+
+    def time(self, index: int) -> datetime:
+        """The start of the bucket at `index`, as a timezone-aware datetime."""
+        at = EPOCH + timedelta(microseconds=int(self.start_us[index]))
+        return at if self.tz is UTC else at.astimezone(self.tz)
+
+    @classmethod
+    def from_epoch_seconds(
+        cls, epoch: np.ndarray, total: np.ndarray, negative: np.ndarray, authors: np.ndarray
+    ) -> BucketArrays:
+        return cls(epoch.astype(np.int64) * MICROS, total, negative, authors)
+
+    @classmethod
+    def from_points(cls, points: Sequence[BucketPoint], bucket_minutes: int) -> BucketArrays:
+        """The points' arrays (ordered by start; the last start must be timezone-aware)."""
+        count = len(points)
+        last = points[-1].start
+        if last.tzinfo is None:
+            raise ValueError("BucketPoint.start must be timezone-aware (UTC)")
+        step = timedelta(minutes=bucket_minutes)
+        if points[0].start == last - (count - 1) * step:  # contiguous: the usual live case, no per-point time
+            starts = micros(last) - np.arange(count - 1, -1, -1, dtype=np.int64) * (
+                bucket_minutes * 60 * MICROS
+            )
+        else:
+            starts = np.fromiter((micros(p.start) for p in points), dtype=np.int64, count=count)
+        return cls(
+            starts,
+            np.fromiter(map(_TOTAL, points), dtype=np.int64, count=count),
+            np.fromiter(map(_NEGATIVE, points), dtype=np.int64, count=count),
+            np.fromiter(map(_AUTHORS, points), dtype=np.int64, count=count),
+            last.tzinfo,
+        )
 
 
 @lru_cache(maxsize=256)
@@ -86,32 +146,37 @@ def _has_transition(start: datetime, end: datetime, zone: ZoneInfo) -> bool:
 
 
 def build_frame(points: Sequence[BucketPoint], bucket_minutes: int, timezone: str, start: datetime) -> Frame:
-    """Dense arrays from `start` to the last point, on the grid of the last point.
-
-    Points before `start` are ignored; points between grid steps are floored onto the grid; a bucket
-    given twice keeps the later point.
-    """
+    """`frame_from_arrays` of the points (see there)."""
     if not points:
         raise ValueError("history is empty")
-    last = points[-1].start
+    return frame_from_arrays(
+        BucketArrays.from_points(points, bucket_minutes), bucket_minutes, timezone, start
+    )
+
+
+def frame_from_arrays(history: BucketArrays, bucket_minutes: int, timezone: str, start: datetime) -> Frame:
+    """Dense arrays from `start` to the last bucket, on the grid of the last bucket.
+
+    Buckets before `start` are ignored; buckets between grid steps are floored onto the grid; a bucket
+    given twice keeps the later one. Integer microseconds throughout, so placing buckets is exact.
+    """
+    if not len(history):
+        raise ValueError("history is empty")
     step = timedelta(minutes=bucket_minutes)
-    lead = (last - start) // step  # whole buckets from start to last
-    grid_start = last - lead * step
+    step_us = bucket_minutes * 60 * MICROS
+    last_us = int(history.start_us[-1])
+    lead = (last_us - micros(start)) // step_us  # whole buckets from start to last
+    grid_start = history.time(-1) - lead * step
     n = int(lead) + 1
-    count = len(points)
-    if points[0].start == last - (count - 1) * step and points[0].start >= grid_start:
-        index = np.arange(n - count, n, dtype=np.int64)  # contiguous history: the usual live case
-    else:
-        seconds = np.fromiter((p.start.timestamp() for p in points), dtype=np.float64, count=count)
-        index = np.floor((seconds - grid_start.timestamp()) / (bucket_minutes * 60) + 1e-9).astype(np.int64)
+    index = (history.start_us - (last_us - lead * step_us)) // step_us
     keep = (index >= 0) & (index < n)
+    idx = index[keep]
     total = np.zeros(n, dtype=np.int64)
     negative = np.zeros(n, dtype=np.int64)
     authors = np.zeros(n, dtype=np.int64)
-    idx = index[keep]
-    total[idx] = np.fromiter(map(_TOTAL, points), dtype=np.int64, count=count)[keep]
-    negative[idx] = np.fromiter(map(_NEGATIVE, points), dtype=np.int64, count=count)[keep]
-    authors[idx] = np.fromiter(map(_AUTHORS, points), dtype=np.int64, count=count)[keep]
+    total[idx] = history.total[keep]
+    negative[idx] = history.negative[keep]
+    authors[idx] = history.authors[keep]
     offset = local_offsets(grid_start, n, bucket_minutes, timezone)
     weekend = weekend_mask(grid_start, offset, bucket_minutes)
     return Frame(grid_start, bucket_minutes, total, negative, authors, offset, weekend)

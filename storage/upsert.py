@@ -53,3 +53,20 @@ def upsert_add(
         set_={name: table.c[name] + base.excluded[name] for name in add},
     )
     session.execute(stmt, list(rows))
+
+
+def upsert_set(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    conflict: Sequence[str],
+    replace: Sequence[str],
+) -> None:
+    """Insert rows; on conflict overwrite only their `replace` columns (the others keep stored values)."""
+    if not rows:
+        return
+    base = _insert_for(session, table)
+    stmt = base.on_conflict_do_update(
+        index_elements=list(conflict), set_={name: base.excluded[name] for name in replace}
+    )
+    session.execute(stmt, list(rows))

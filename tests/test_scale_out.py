@@ -168,7 +168,7 @@ def _wait(what: str, done: Callable[[], bool], timeout: float) -> None:
 
 
 # Statements only the detection tick runs (its brand claim, its detector state, its history read).
-TICK_SQL = ("%FOR NO KEY UPDATE%", "%detector_runs%", "SELECT buckets.start%")
+TICK_SQL = ("%FOR NO KEY UPDATE%", "%detector_runs%", "%string_agg%")
 
 
 def _busy(factory: sessionmaker[Session], pid: int, name: str) -> tuple[bool, int | None]:

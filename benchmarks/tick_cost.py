@@ -1,0 +1,327 @@
+"""Cost of one live detection tick (alerting.tick) against the pure detector on the same histories.
+
+    .venv/bin/python benchmarks/tick_cost.py [--brands 1000] [--days 28] [--stores sqlite,postgresql]
+        [--workers 1,2,3] [--pg URL] [--keep]
+
+Per store, a fresh database: --brands brands with --days of 5-minute buckets each (daily cycle,
+negative-binomial noise, negatives, authors; every bucket stored), and each brand's detector state
+evaluated up to the bucket before the last: the steady state of a live tick, one bucket per brand.
+The clock covers one `DetectionTicker.tick` (claims, bucket reads, detector, expectation writes,
+incident lookups, commits). The baseline in the same run is `detect_tick` alone on exactly the
+windows the tick evaluates (BucketPoint lists built beforehand, one brand at a time), timed just
+before the tick, so the ratio is the tick's overhead over the detector; `detect_tick_arrays` alone
+(the same windows as arrays, what the tick passes) is timed alongside and must decide the same.
+On PostgreSQL, --workers N tick processes then tick the same state at once (brand row locks split
+the brands): wall time from "go" to the last one done. PostgreSQL needs --pg or
+NOROSHI_TEST_DATABASE_URL (a throw-away database is created on that server and dropped, unless
+--keep); without it only SQLite runs. `--workers ""` skips the multi-process runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text, update  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from alerting.tick import DetectionTicker  # noqa: E402
+from detectors import BucketPoint, DetectorConfig, DetectorState, detect_tick  # noqa: E402
+from detectors.engine import detect_tick_arrays  # noqa: E402
+from detectors.series import BucketArrays  # noqa: E402
+from storage.brands import Brand  # noqa: E402
+from storage.engine import make_engine, make_session_factory, normalize_url, transaction  # noqa: E402
+from storage.incidents import DetectorRun  # noqa: E402
+from storage.migrations import upgrade  # noqa: E402
+
+FIVE = timedelta(minutes=5)
+LAST = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # the bucket the tick evaluates
+NOW = LAST + FIVE + timedelta(seconds=1)  # just after it closed
+PER_DAY = 288
+
+
+def brand_series(index: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """total, negative, authors, reach of one brand (deterministic per brand, so it can be rebuilt)."""
+    rng = np.random.default_rng(index)
+    phase = np.arange(n) * 2 * np.pi / PER_DAY
+    level = rng.lognormal(2.0, 1.2)
+    lam = rng.gamma(20.0, level * (1 + 0.6 * np.sin(phase - 1.0)) / 20.0)
+    total = rng.poisson(lam)
+    negative = rng.binomial(total, 0.15)
+    authors = np.round(total * 0.9).astype(np.int64)
+    return total, negative, authors, total * 100
+
+
+def bucket_starts(n: int) -> list[datetime]:
+    return [LAST - (n - 1 - i) * FIVE for i in range(n)]
+
+
+def _rows(brand_id: int, index: int, n: int, stamps: list[str]) -> Iterator[tuple[object, ...]]:
+    total, negative, authors, reach = brand_series(index, n)
+    return zip(
+        [brand_id] * n,
+        stamps,
+        total.tolist(),
+        negative.tolist(),
+        reach.tolist(),
+        authors.tolist(),
+        strict=True,
+    )
+
+
+def _copy_pg(engine, brand_ids: list[int], n: int) -> None:  # type: ignore[no-untyped-def]
+    stamps = [s.isoformat() for s in bucket_starts(n)]
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cursor:
+            copy_sql = "COPY buckets (brand_id, start, total, negative, reach, authors) FROM STDIN"
+            with cursor.copy(copy_sql) as copy:
+                for index, brand_id in enumerate(brand_ids):
+                    lines = ("\t".join(map(str, row)) for row in _rows(brand_id, index, n, stamps))
+                    copy.write("\n".join(lines) + "\n")
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def _insert_sqlite(engine, brand_ids: list[int], n: int) -> None:  # type: ignore[no-untyped-def]
+    stamps = [s.strftime("%Y-%m-%d %H:%M:%S.%f") for s in bucket_starts(n)]  # SQLAlchemy's format
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for index, brand_id in enumerate(brand_ids):
+            cursor.executemany(
+                "INSERT INTO buckets (brand_id, start, total, negative, reach, authors) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                _rows(brand_id, index, n, stamps),
+            )
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def live_state(n: int) -> DetectorState:
+    """Evaluated through the bucket before LAST: the next tick has exactly one bucket to do."""
+    return DetectorState(first_seen=LAST - (n - 1) * FIVE, last_at=LAST - FIVE)
+
+
+def seed(url: str, brands: int, n: int) -> None:
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        rows = [
+            Brand(name=f"brand{i:04d}", keywords=[f"brand{i:04d}"], created_at=NOW, updated_at=NOW)
+            for i in range(brands)
+        ]
+        session.add_all(rows)
+        session.flush()
+        brand_ids = [row.id for row in rows]
+        state = live_state(n).to_json()
+        session.add_all(
+            DetectorRun(brand_id=b, state=state, evaluated_through=LAST - FIVE, updated_at=NOW)
+            for b in brand_ids
+        )
+    (_copy_pg if url.startswith("postgresql") else _insert_sqlite)(engine, brand_ids, n)
+    if url.startswith("postgresql"):
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE buckets"))
+    engine.dispose()
+
+
+def pure_detector_seconds(brands: int, n: int, days: int) -> tuple[float, float]:
+    """detect_tick alone on the windows the tick evaluates (the last `days` of buckets ending at LAST),
+    given as BucketPoint lists, and detect_tick_arrays alone on the same windows as arrays (what the
+    tick passes it)."""
+    config = DetectorConfig(history_days=days)
+    starts = bucket_starts(n)
+    state = live_state(n)
+    points_s = arrays_s = 0.0
+    for index in range(brands):
+        total, negative, authors, reach = brand_series(index, n)
+        window = [
+            BucketPoint(s, t, g, a, r)
+            for s, t, g, a, r in zip(
+                starts, total.tolist(), negative.tolist(), authors.tolist(), reach.tolist(), strict=True
+            )
+        ][-days * PER_DAY :]
+        epoch = np.array([int(s.timestamp()) for s in starts], dtype=np.int64)
+        arrays = BucketArrays.from_epoch_seconds(
+            *(values[-days * PER_DAY :] for values in (epoch, total, negative, authors))
+        )
+        started = time.perf_counter()
+        by_points = detect_tick(window, config, state)
+        middle = time.perf_counter()
+        by_arrays = detect_tick_arrays(arrays, config, state)
+        points_s += middle - started
+        arrays_s += time.perf_counter() - middle
+        assert by_points == by_arrays, index
+    return points_s, arrays_s
+
+
+def tick_seconds(url: str) -> tuple[float, int, int]:
+    engine = make_engine(url)
+    ticker = DetectionTicker(make_session_factory(engine))
+    started = time.perf_counter()
+    summary = ticker.tick(NOW)
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return elapsed, summary.brands, summary.buckets_evaluated
+
+
+def reset(url: str, n: int) -> None:
+    """Back to 'evaluated through the bucket before LAST', so the next tick redoes the same work."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(update(DetectorRun).values(state=live_state(n).to_json(), evaluated_through=LAST - FIVE))
+    engine.dispose()
+
+
+def tick_worker(url: str) -> None:
+    """One tick process: import and connect, say READY, wait for GO, tick once, report."""
+    ticker = DetectionTicker(make_session_factory(make_engine(url)))
+    print("READY", flush=True)
+    sys.stdin.readline()
+    started = time.perf_counter()
+    summary = ticker.tick(NOW)
+    report = {"buckets": summary.buckets_evaluated, "seconds": time.perf_counter() - started}
+    print(json.dumps(report), flush=True)
+
+
+def parallel_tick(url: str, count: int) -> tuple[float, list[int]]:
+    """`count` processes tick at the same moment (brand row locks split the brands); wall time from
+    "go" to the last one done, and the buckets each evaluated."""
+    command = [sys.executable, __file__, "--tick-worker", url]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "text": True}
+    procs = [subprocess.Popen(command, cwd=ROOT, env=env, **pipes) for _ in range(count)]  # type: ignore[call-overload]
+    for proc in procs:
+        assert proc.stdout.readline().strip() == "READY"
+    started = time.perf_counter()
+    for proc in procs:
+        proc.stdin.write("GO\n")
+        proc.stdin.flush()
+    reports = [json.loads(proc.stdout.readline()) for proc in procs]
+    elapsed = time.perf_counter() - started
+    for proc in procs:
+        proc.wait(timeout=60)
+    return elapsed, [int(r["buckets"]) for r in reports]
+
+
+def _pg_database(admin: str) -> str:
+    name = f"noroshi_tick_bench_{uuid.uuid4().hex[:8]}"
+    with create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return make_url(admin).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_drop(admin: str, url: str) -> None:
+    with create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+
+
+def measure(store: str, args: argparse.Namespace, folder: Path) -> tuple[list[str], list[str]]:
+    """Seed the store, then the pure detector and one tick back to back (same machine load);
+    on PostgreSQL also N tick processes at once. Returns table rows (cost, workers)."""
+    n = args.days * PER_DAY + 1  # one more than the window: the tick's read starts at its edge
+    admin = normalize_url(args.pg) if store == "postgresql" else ""
+    url = _pg_database(admin) if admin else f"sqlite:///{folder / 'tick.db'}"
+    cost, split = [], []
+    try:
+        upgrade(url)
+        started = time.perf_counter()
+        seed(url, args.brands, n)
+        print(f"{store}: seeded {args.brands} × {n} buckets in {time.perf_counter() - started:.0f} s")
+        pure, arrays = pure_detector_seconds(args.brands, n, args.days)
+        seconds, brands, evaluated = tick_seconds(url)
+        print(f"{store}: pure detector {pure:.2f} s, tick {seconds:.2f} s ({evaluated} buckets)", flush=True)
+        per = 1000 / args.brands
+        cost.append(f"| {store} | detect_tick alone (baseline) | {pure:.2f} | {pure * per:.2f} | 1.00× |")
+        cost.append(
+            f"| {store} | detect_tick_arrays alone | {arrays:.2f} | {arrays * per:.2f} | "
+            f"{arrays / pure:.2f}× |"
+        )
+        cost.append(
+            f"| {store} | one tick ({brands} brands, {evaluated} buckets) | {seconds:.2f} | "
+            f"{seconds * per:.2f} | {seconds / pure:.2f}× |"
+        )
+        if store == "postgresql":
+            split = _scaling(url, n, args.workers, seconds)
+    finally:
+        if admin and not args.keep:
+            _pg_drop(admin, url)
+        elif args.keep:
+            print(f"kept {url}")
+    return cost, split
+
+
+def _scaling(url: str, n: int, workers: list[int], one: float) -> list[str]:
+    rows = []
+    for count in workers:
+        reset(url, n)
+        seconds, buckets = parallel_tick(url, count)
+        print(f"postgresql: {count} tick processes {seconds:.2f} s {buckets}", flush=True)
+        split = " + ".join(map(str, buckets))
+        rows.append(f"| {count} | {seconds:.2f} | {one / seconds:.2f}× | {sum(buckets)} ({split}) |")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--brands", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=28)
+    parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--workers", default="1,2,3", help="PostgreSQL: tick processes at once")
+    parser.add_argument("--pg", default=os.environ.get("NOROSHI_TEST_DATABASE_URL"))
+    parser.add_argument("--keep", action="store_true", help="keep the databases (and print their URLs)")
+    parser.add_argument("--tick-worker", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.tick_worker:
+        tick_worker(args.tick_worker)
+        return 0
+    args.workers = [int(w) for w in args.workers.split(",") if w]
+    stores = [s for s in args.stores.split(",") if s]
+    if "postgresql" in stores and not args.pg:
+        print("PostgreSQL is missing (--pg or NOROSHI_TEST_DATABASE_URL): measuring SQLite only")
+        stores.remove("postgresql")
+    cost, split = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tempfile.mkdtemp()) if args.keep else Path(tmp)
+        for store in stores:
+            rows, workers = measure(store, args, folder)
+            cost += rows
+            split += workers
+    command = " ".join(
+        [".venv/bin/python", "benchmarks/tick_cost.py", *(sys.argv[1:] if argv is None else argv)]
+    )
+    print(f"\n`{command}`\n")
+    print(f"{args.brands} brands × {args.days} days of 5-minute buckets, one bucket per brand to evaluate\n")
+    print("| store | what | total s | ms per brand | ÷ detect_tick alone |")
+    print("|---|---|---:|---:|---:|")
+    print("\n".join(cost))
+    if split:
+        print(
+            "\n| tick processes (PostgreSQL) | tick s | vs the one in-process tick | buckets (per process) |"
+        )
+        print("| ---: | ---: | ---: | --- |")
+        print("\n".join(split))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
