@@ -3,7 +3,9 @@
 from storage.api_keys import ApiKey
 from storage.base import Base
 from storage.brands import Brand
+from storage.idempotency import IdempotencyRecord
 from storage.incidents import DetectorRun, Incident, IncidentEvent
+from storage.leases import Worker
 from storage.mentions import Bucket, BucketAuthor, Mention, MentionBrand
 from storage.muting import CampaignWindow, RunbookOverride, Silence
 from storage.notifications import ChannelState, Notification, NotificationRoute, WebhookSubscription
@@ -18,6 +20,7 @@ __all__ = [
     "CampaignWindow",
     "ChannelState",
     "DetectorRun",
+    "IdempotencyRecord",
     "Incident",
     "IncidentEvent",
     "Mention",
@@ -28,4 +31,5 @@ __all__ = [
     "Silence",
     "Source",
     "WebhookSubscription",
+    "Worker",
 ]
