@@ -29,8 +29,7 @@ from alerting.incidents import (
 from alerting.lifecycle import OPEN_STATUSES
 from alerting.notify import Notifier
 from alerting.tick_points import collector_paused, detector_arrays, epoch_of, window
-from detectors import DetectorConfig, DetectorState
-from detectors.engine import detect_tick_arrays
+from detectors import DetectorConfig, DetectorState, detect_tick_arrays
 from detectors.types import KINDS
 from storage.brands import Brand
 from storage.bucket_series import EMPTY, BucketSeries, load_bucket_series

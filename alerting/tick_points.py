@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from detectors.series import ONE_MICROSECOND, BucketArrays, micros
+from detectors import BucketArrays
+from detectors.series import ONE_MICROSECOND, micros
 from storage.bucket_series import BucketSeries
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
