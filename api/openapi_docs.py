@@ -97,13 +97,14 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
     ("GET", f"{V1}/brands"): Doc(
         "Brands",
         "List brands",
-        "Every brand this key may see, by id, with its keywords and detector settings.",
+        "The brands this key may see, a page at a time, with their keywords and detector settings.",
     ),
     ("POST", f"{V1}/brands"): Doc("Brands", "Create a brand"),
     ("GET", f"{V1}/brands/{{brand_id}}"): Doc(
         "Brands", "Get one brand", "One brand with its keywords, exclusions, timezone and sensitivity."
     ),
     ("PATCH", f"{V1}/brands/{{brand_id}}"): Doc("Brands", "Update a brand", problems=(409,)),
+    ("DELETE", f"{V1}/brands/{{brand_id}}"): Doc("Brands", "Delete a brand", problems=(409,)),
     ("GET", f"{V1}/incidents/{{incident_id}}/details"): Doc(
         "Incidents", "One incident with its headline, drivers, top posts and timeline"
     ),
@@ -115,7 +116,9 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
     ),
     ("GET", f"{V1}/brands/{{brand_id}}/metrics"): Doc("Metrics", "Metric series of a brand"),
     ("GET", f"{V1}/sources"): Doc(
-        "Sources", "List sources", "Every source, by id, with its health: last run, last success, last error."
+        "Sources",
+        "List sources",
+        "The sources, a page at a time, with their health: last run, success, error.",
     ),
     ("POST", f"{V1}/sources"): Doc(
         "Sources", "Create a source", "Add a source; its settings are checked for its kind (422 otherwise)."
@@ -123,6 +126,8 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
     ("GET", f"{V1}/sources/{{source_id}}"): Doc(
         "Sources", "Get one source", "One source with its settings and health (last success, last error)."
     ),
+    ("PATCH", f"{V1}/sources/{{source_id}}"): Doc("Sources", "Update a source", problems=(409,)),
+    ("DELETE", f"{V1}/sources/{{source_id}}"): Doc("Sources", "Delete a source"),
     ("POST", f"{V1}/mentions"): Doc("Mentions", "Push mentions", problems=(404,)),
     ("GET", f"{V1}/mentions"): Doc("Mentions", "Search mentions"),
     ("GET", f"{V1}/incidents"): Doc(

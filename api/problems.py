@@ -57,8 +57,8 @@ PROBLEM_STATUSES: dict[int, str] = {
     401: "No API key, or it is unknown, revoked or expired: `unauthorized`",
     403: "The key lacks the scope (`forbidden`) or the brand (`brand_forbidden`)",
     404: "Nothing with that id: `not_found` (or `unknown_source`)",
-    409: "Conflicts with what is stored: e.g. `brand_exists`, `invalid_transition`, "
-    "`idempotency_key_in_progress`",
+    409: "Conflicts with what is stored: e.g. `brand_exists`, `source_exists`, `invalid_transition`, "
+    "`confirmation_required` (a brand delete without `confirm=true`), `idempotency_key_in_progress`",
     422: "The request is invalid; `errors` names each field (`validation_error`, `idempotency_key_reused`)",
     503: "Not available in this process: `actions_unavailable`",
 }

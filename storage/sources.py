@@ -36,3 +36,6 @@ class Source(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime]
+    # Set by DELETE /api/v1/sources/{id}: the row stays (disabled, renamed) because its mentions reference
+    # it with ON DELETE CASCADE, and those mentions belong to the brands they were matched to.
+    deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)

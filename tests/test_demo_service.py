@@ -73,7 +73,7 @@ def test_demo_flame_up_reaches_the_dashboard(service) -> None:  # type: ignore[n
     base, proc = service
     client = httpx.Client(base_url=base, timeout=10)
     _wait_for(lambda: client.get("/readyz").status_code == 200, 60, "readiness", proc)
-    brands = client.get("/api/v1/brands").json()
+    brands = client.get("/api/v1/brands").json()["items"]
     assert [b["name"] for b in brands] == ["ノロシ珈琲"]
 
     def flare_incidents() -> list[dict]:  # type: ignore[type-arg]
@@ -102,7 +102,7 @@ def test_demo_flame_up_reaches_the_dashboard(service) -> None:  # type: ignore[n
     page = client.get(f"/incidents/{volume['id']}")
     assert page.status_code == 200 and "<svg" in page.text
 
-    sources = client.get("/api/v1/sources").json()
+    sources = client.get("/api/v1/sources").json()["items"]
     replay = next(s for s in sources if s["name"] == "demo-replay")
     assert replay["consecutive_failures"] == 0 and replay["last_success_at"]
     mentions = client.get("/api/v1/mentions", params={"brand_id": brands[0]["id"], "limit": 5}).json()

@@ -123,10 +123,14 @@ def brand_incidents(session: Session, brand_id: int, limit: int = 50) -> list[In
 
 
 def sources(session: Session, limit: int = 200) -> list[Source]:
-    """Sources, failing ones first."""
-    return list(
-        session.scalars(select(Source).order_by(Source.consecutive_failures.desc(), Source.name).limit(limit))
+    """Sources not deleted, failing ones first."""
+    query = (
+        select(Source)
+        .where(Source.deleted_at.is_(None))
+        .order_by(Source.consecutive_failures.desc(), Source.name)
+        .limit(limit)
     )
+    return list(session.scalars(query))
 
 
 def incident_events(session: Session, incident_id: int) -> list[IncidentEvent]:

@@ -42,7 +42,7 @@ def test_bad_brands_get_a_clear_error_naming_the_field(client, make_key) -> None
     assert client.post("/api/v1/brands", json=BRAND, headers=headers).status_code == 201
     duplicate = client.post("/api/v1/brands", json=BRAND, headers=headers)
     assert duplicate.status_code == 409 and duplicate.json()["code"] == "brand_exists"
-    assert len(client.get("/api/v1/brands", headers=headers).json()) == 1
+    assert len(client.get("/api/v1/brands", headers=headers).json()["items"]) == 1
 
 
 def test_push_stores_valid_items_and_reports_each_one(client, make_key, factory) -> None:

@@ -131,7 +131,7 @@ def test_lists_show_only_the_keys_brands(client: TestClient, world: World) -> No
 
 
 def test_brand_and_mention_lists_are_filtered(client: TestClient, world: World) -> None:
-    brands = client.get("/api/v1/brands", headers=world.reader).json()
+    brands = client.get("/api/v1/brands", headers=world.reader).json()["items"]
     assert [b["id"] for b in brands] == [world.a]
     mentions = client.get("/api/v1/mentions", headers=world.reader).json()["items"]
     assert [m["external_id"] for m in mentions] == ["m-a"]
