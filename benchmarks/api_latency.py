@@ -8,8 +8,8 @@ measured from that slot, so a stalled server shows up as latency instead of as f
 Per endpoint: --warmup s discarded, then --duration s measured. Baseline in the same run: /healthz.
 
     .venv/bin/python benchmarks/api_latency.py [--stores sqlite,postgresql] [--rate 200] [--duration 30]
-        [--brands 1000] [--days 90] [--incidents 5000] [--pg URL] [--targets healthz,incidents,…]
-        [--gc-freeze]
+        [--brands 1000] [--days 90] [--incidents 5000] [--layout time|brand] [--pg URL]
+        [--targets healthz,incidents,…] [--gc-freeze]
 
 PostgreSQL is measured when --pg or NOROSHI_TEST_DATABASE_URL is given. The databases are cached
 (benchmarks/.cache for SQLite, a database named after the size on the PostgreSQL server).
@@ -287,6 +287,12 @@ def main() -> None:
     parser.add_argument("--brands", type=int, default=1000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--incidents", type=int, default=5000)
+    parser.add_argument(
+        "--layout",
+        choices=("time", "brand"),
+        default="time",
+        help="bucket rows' physical order (see api_latency_data)",
+    )
     parser.add_argument("--pg", default=os.environ.get("NOROSHI_TEST_DATABASE_URL"))
     parser.add_argument(
         "--gc-freeze", action="store_true", help="start the server with gc.freeze() (see _FROZEN_SERVE)"
@@ -306,10 +312,12 @@ def main() -> None:
     urls: dict[str, str] = {}
     stores = args.stores.split(",")
     if "sqlite" in stores:
-        urls["SQLite"] = sqlite_database(args.brands, args.days, args.incidents, log)
+        urls["SQLite"] = sqlite_database(args.brands, args.days, args.incidents, args.layout, log)
     if "postgresql" in stores:
         if args.pg:
-            urls["PostgreSQL"] = pg_database(args.pg, args.brands, args.days, args.incidents, log)
+            urls["PostgreSQL"] = pg_database(
+                args.pg, args.brands, args.days, args.incidents, args.layout, log
+            )
         else:
             log.append("PostgreSQL: not measured (give --pg or NOROSHI_TEST_DATABASE_URL)")
     print("\n".join(log), flush=True)
@@ -323,7 +331,7 @@ def main() -> None:
     rows = [row for store, url in urls.items() for row in run_store(args, store, url)]
     print("\n" + "\n".join(header + rows))
     print(
-        f"\n{args.rate:.0f} req/s open loop, {args.duration:.0f} s per endpoint "
+        f"\n{args.rate:.0f} req/s open loop, {args.duration:.0f} s per endpoint, {args.layout} layout "
         f"after {args.warmup:.0f} s warm-up" + (", server heap frozen (gc.freeze)" if args.gc_freeze else "")
     )
     # Other processes on the machine compete for its cores: say how busy it was.

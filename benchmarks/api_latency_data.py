@@ -1,7 +1,10 @@
 """The API latency benchmark's database: N brands × D days of 5-minute buckets, incidents, one read key.
 
-Buckets are generated inside the database (PostgreSQL `generate_series`, SQLite a recursive CTE), one
-statement per brand so rows arrive in primary-key order. A finished build is cached: SQLite as a file
+Buckets are generated inside the database (PostgreSQL `generate_series`, SQLite a recursive CTE). Two
+physical layouts (--layout): `time` (the default) writes each 5-minute step for all brands before the
+next, as ingest does in production, so one brand's 30 days are spread over ~8,640 table pages; `brand`
+writes one brand after another (primary-key order), the best case for reading a brand's range through
+the primary key, which production tables never have. A finished build is cached: SQLite as a file
 under benchmarks/.cache, PostgreSQL as a database named after the size; both are built under a
 temporary name and renamed at the end, so an interrupted build is never reused.
 """
@@ -13,7 +16,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from api.auth import create_api_key
@@ -44,6 +47,26 @@ SELECT :brand, strftime('%Y-%m-%d %H:%M:%S', :first + i * 300, 'unixepoch') || '
        :expected, :upper, 0.08
 FROM s
 """
+# The time layout: one day per statement, every brand's bucket for a step before the next step.
+_PG_BUCKETS_BY_TIME = f"""
+INSERT INTO buckets ({_COLUMNS})
+SELECT b, to_timestamp(CAST(:first AS bigint) + i * 300), c.total, c.total / 8, c.total * 120, c.total,
+       5.0 + b % 20, (5.0 + b % 20) * 1.8 + 4, 0.08
+FROM generate_series(:i0, :i1 - 1) AS i, generate_series(1, :brands) AS b,
+     LATERAL (SELECT ((i * 7919 + b * 104729) % 23)::int AS total) AS c
+ORDER BY i, b
+"""
+_SQLITE_BUCKETS_BY_TIME = f"""
+INSERT INTO buckets ({_COLUMNS})
+WITH RECURSIVE s(i) AS (SELECT :i0 UNION ALL SELECT i + 1 FROM s WHERE i + 1 < :i1),
+     br(b) AS (SELECT 1 UNION ALL SELECT b + 1 FROM br WHERE b < :brands)
+SELECT b, strftime('%Y-%m-%d %H:%M:%S', :first + i * 300, 'unixepoch') || '.000000',
+       (i * 7919 + b * 104729) % 23, ((i * 7919 + b * 104729) % 23) / 8,
+       ((i * 7919 + b * 104729) % 23) * 120, (i * 7919 + b * 104729) % 23,
+       5.0 + b % 20, (5.0 + b % 20) * 1.8 + 4, 0.08
+FROM s, br
+ORDER BY i, b
+"""
 
 
 def data_end(engine: Engine) -> datetime:
@@ -54,7 +77,31 @@ def data_end(engine: Engine) -> datetime:
     return last + timedelta(seconds=STEP_SECONDS)
 
 
-def _fill(engine: Engine, brands: int, days: int, incidents: int, log: list[str]) -> None:
+def _fill_by_brand(conn: Connection, brands: int, first: int, n: int, started: float) -> None:
+    pg = conn.dialect.name == "postgresql"
+    statement = text(_PG_BUCKETS if pg else _SQLITE_BUCKETS)
+    for b in range(1, brands + 1):
+        expected = 5.0 + b % 20
+        params = {"brand": b, "first": first, "n": n, "expected": expected, "upper": expected * 1.8 + 4}
+        conn.execute(statement, params)
+        if b % 100 == 0:
+            print(f"  buckets: {b}/{brands} brands, {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def _fill_by_time(conn: Connection, brands: int, first: int, n: int, started: float) -> None:
+    pg = conn.dialect.name == "postgresql"
+    statement = text(_PG_BUCKETS_BY_TIME if pg else _SQLITE_BUCKETS_BY_TIME)
+    per_day = 86400 // STEP_SECONDS
+    for i0 in range(0, n, per_day):
+        conn.execute(statement, {"first": first, "i0": i0, "i1": min(n, i0 + per_day), "brands": brands})
+        if (i0 // per_day) % 10 == 9:
+            print(
+                f"  buckets: day {i0 // per_day + 1}/{n // per_day}, {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
+
+
+def _fill(engine: Engine, brands: int, days: int, incidents: int, layout: str, log: list[str]) -> None:
     now = datetime.now(UTC)
     end = bucket_start(now, 5)
     n = days * 86400 // STEP_SECONDS
@@ -79,17 +126,14 @@ def _fill(engine: Engine, brands: int, days: int, incidents: int, log: list[str]
                 for b in range(1, brands + 1)
             ],
         )
-    statement = text(_PG_BUCKETS if engine.dialect.name == "postgresql" else _SQLITE_BUCKETS)
     started = time.perf_counter()
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SET LOCAL synchronous_commit = off"))
-        for b in range(1, brands + 1):
-            expected = 5.0 + b % 20
-            params = {"brand": b, "first": first, "n": n, "expected": expected, "upper": expected * 1.8 + 4}
-            conn.execute(statement, params)
-            if b % 100 == 0:
-                print(f"  buckets: {b}/{brands} brands, {time.perf_counter() - started:.0f} s", flush=True)
+        if layout == "time":
+            _fill_by_time(conn, brands, first, n, started)
+        else:
+            _fill_by_brand(conn, brands, first, n, started)
     _add_incidents(factory, brands, incidents, end)
     log.append(f"{brands * n:,} buckets + {incidents:,} incidents in {time.perf_counter() - started:.0f} s")
 
@@ -127,9 +171,13 @@ def _add_incidents(factory, brands: int, count: int, end: datetime) -> None:  # 
         session.execute(insert(Incident), rows)
 
 
-def sqlite_database(brands: int, days: int, incidents: int, log: list[str]) -> str:
+def _suffix(layout: str) -> str:
+    return "" if layout == "brand" else f"_{layout}"  # the brand-layout caches keep their old names
+
+
+def sqlite_database(brands: int, days: int, incidents: int, layout: str, log: list[str]) -> str:
     CACHE.mkdir(exist_ok=True)
-    final = CACHE / f"api_latency_{brands}b_{days}d_{incidents}i.db"
+    final = CACHE / f"api_latency_{brands}b_{days}d_{incidents}i{_suffix(layout)}.db"
     if final.exists():
         log.append(f"SQLite: reused {final.name} ({final.stat().st_size / 1e9:.1f} GB)")
         upgrade(f"sqlite:///{final}")
@@ -140,7 +188,7 @@ def sqlite_database(brands: int, days: int, incidents: int, log: list[str]) -> s
     url = f"sqlite:///{building}"
     upgrade(url)
     engine = make_engine(url)
-    _fill(engine, brands, days, incidents, log)
+    _fill(engine, brands, days, incidents, layout, log)
     with engine.connect() as conn:
         conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         conn.exec_driver_sql("ANALYZE")
@@ -150,8 +198,8 @@ def sqlite_database(brands: int, days: int, incidents: int, log: list[str]) -> s
     return f"sqlite:///{final}"
 
 
-def pg_database(admin_url: str, brands: int, days: int, incidents: int, log: list[str]) -> str:
-    name = f"noroshi_bench_api_{brands}b_{days}d_{incidents}i"
+def pg_database(admin_url: str, brands: int, days: int, incidents: int, layout: str, log: list[str]) -> str:
+    name = f"noroshi_bench_api_{brands}b_{days}d_{incidents}i{_suffix(layout)}"
     admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
@@ -162,7 +210,7 @@ def pg_database(admin_url: str, brands: int, days: int, incidents: int, log: lis
     if not exists:
         upgrade(url_of(f"{name}_building"))
         engine = make_engine(url_of(f"{name}_building"))
-        _fill(engine, brands, days, incidents, log)
+        _fill(engine, brands, days, incidents, layout, log)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
         engine.dispose()

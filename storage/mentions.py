@@ -48,9 +48,24 @@ class MentionBrand(Base):
 
 
 class Bucket(Base):
-    """Counts for one brand in one time bucket; always recomputable from mentions."""
+    """Counts for one brand in one time bucket (recomputable from mentions) and the detector's expectation."""
 
     __tablename__ = "buckets"
+    # Covering the metrics series (api/metrics_series.py), so a brand's range is read from the index
+    # alone: ingest interleaves brands, so the table holds one brand's 30 days on ~8,640 pages.
+    __table_args__ = (
+        Index(
+            "ix_buckets_brand_start_covering",
+            "brand_id",
+            "start",
+            "total",
+            "negative",
+            "authors",
+            "expected",
+            "upper",
+            "baseline_share",
+        ),
+    )
 
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True)
     start: Mapped[datetime] = mapped_column(primary_key=True)
@@ -58,6 +73,11 @@ class Bucket(Base):
     negative: Mapped[int] = mapped_column(Integer, default=0)
     reach: Mapped[int] = mapped_column(BigInteger, default=0)
     authors: Mapped[int] = mapped_column(Integer, default=0)
+    # The detector's view of this bucket, written by the detection tick (alerting/expectations.py);
+    # None until the tick has evaluated the bucket or while the brand has too little history.
+    expected: Mapped[float | None] = mapped_column(Float, nullable=True)
+    upper: Mapped[float | None] = mapped_column(Float, nullable=True)
+    baseline_share: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class BucketAuthor(Base):
