@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.auth import create_api_key
@@ -16,6 +16,7 @@ from collectors.buckets import first_rebuilt_bucket, rebuild_buckets
 from noroshi.settings import Settings
 from storage.brands import Brand
 from storage.engine import make_engine, make_session_factory, transaction
+from storage.mentions import Mention
 
 
 class InvalidField(ValueError):
@@ -101,6 +102,13 @@ def add_brand(settings: Settings, **fields: object) -> int:
         session.add(brand)
         session.flush()
         return brand.id
+
+
+def oldest_mention_at(settings: Settings) -> datetime | None:
+    """When the oldest stored mention was posted (None: no mentions)."""
+    factory = make_session_factory(make_engine(settings.database_url))
+    with factory() as session:
+        return session.scalar(select(func.min(Mention.posted_at)))
 
 
 def rebuild(settings: Settings, brand_ids: list[int] | None, since: datetime | None) -> RebuildResult:

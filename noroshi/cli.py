@@ -170,20 +170,30 @@ def _bad(exc: InvalidField) -> typer.BadParameter:
 
 def _rebuild_since(
     settings: Settings, since: datetime | None, everything: bool, now: datetime
-) -> datetime | None:
-    """`--since`, else the retention cutoff (older mentions may be pruned), else None: every bucket."""
-    cutoff = now - timedelta(days=settings.retention_days) if settings.retention_days else None
+) -> tuple[datetime | None, str]:
+    """Where a rebuild starts, and why: `--since`; else the later of the retention cutoff and the oldest
+    stored mention (a manual prune may have gone further than the setting: buckets before the oldest
+    mention have nothing left to be recounted from); `--all`: every bucket."""
     if everything:
         if since is not None:
             raise typer.BadParameter("give --since or --all, not both", param_hint="'--all'")
-        return None
-    if since is None:
-        return cutoff
-    if since > now:
-        raise typer.BadParameter(
-            f"{since.isoformat()} is in the future: nothing to rebuild", param_hint="'--since'"
-        )
-    return since
+        return None, ""
+    if since is not None:
+        if since > now:
+            raise typer.BadParameter(
+                f"{since.isoformat()} is in the future: nothing to rebuild", param_hint="'--since'"
+            )
+        return since, ""
+    from noroshi.admin import oldest_mention_at
+
+    oldest = oldest_mention_at(settings)
+    if oldest is None:
+        return now, " (no stored mentions: nothing to recount from)"
+    if settings.retention_days:
+        cutoff = now - timedelta(days=settings.retention_days)
+        if cutoff >= oldest:
+            return cutoff, " (the retention cutoff, now − NOROSHI_RETENTION_DAYS)"
+    return oldest, " (the oldest stored mention)"
 
 
 def _warn_before_cutoff(settings: Settings, since: datetime | None, now: datetime) -> None:
@@ -212,7 +222,8 @@ def buckets_rebuild(
             parser=_aware_datetime,
             metavar="ISO8601",
             help="recount buckets from this time on (with a timezone); "
-            "default: the retention cutoff, now − NOROSHI_RETENTION_DAYS",
+            "default: the later of the retention cutoff (now − NOROSHI_RETENTION_DAYS) and the oldest "
+            "stored mention",
         ),
     ] = None,
     everything: Annotated[
@@ -224,7 +235,7 @@ def buckets_rebuild(
 
     settings = _settings()
     now = datetime.now(UTC)
-    start = _rebuild_since(settings, since, everything, now)
+    start, origin = _rebuild_since(settings, since, everything, now)
     if since is not None or everything:
         _warn_before_cutoff(settings, start, now)
     try:
@@ -232,15 +243,14 @@ def buckets_rebuild(
     except InvalidField as exc:
         raise _bad(exc) from None
     typer.echo(
-        f"rebuilt {result.brands} brand(s) from {result.counted} brand mentions: {_span(result, since)}"
+        f"rebuilt {result.brands} brand(s) from {result.counted} brand mentions: {_span(result, origin)}"
     )
 
 
-def _span(result: RebuildResult, since: datetime | None) -> str:
+def _span(result: RebuildResult, origin: str) -> str:
     if not result.starts:
         return "every bucket recounted"
     firsts = ", ".join(f"{t.isoformat()} ({m}-minute buckets)" for m, t in sorted(result.starts.items()))
-    origin = "" if since is not None else " (the retention cutoff, now − NOROSHI_RETENTION_DAYS)"
     return f"buckets starting at or after {firsts} recounted{origin}; older buckets kept"
 
 

@@ -125,13 +125,15 @@ def test_buckets_rebuild_defaults_to_the_retention_cutoff(cli_db, factory, score
     result = runner.invoke(app, ["buckets", "rebuild"])
     after = datetime.now(UTC)
     assert result.exit_code == 0, result.output
-    assert "from 3 brand mentions" in result.output and "the retention cutoff" in result.output
+    # The oldest mention left (12 days old) is after the retention cutoff (30 days): the rebuild starts at
+    # the bucket after it (its own bucket may have lost earlier mentions to a prune, so it is kept).
+    assert "from 2 brand mentions" in result.output and "the oldest stored mention" in result.output
     first = datetime.fromisoformat(re.search(r"at or after (\S+) \(5-minute", result.output).group(1))  # type: ignore[union-attr]
-    assert first_rebuilt_bucket(before - timedelta(days=30), 5) <= first
-    assert first <= first_rebuilt_bucket(after - timedelta(days=30), 5)
+    assert first_rebuilt_bucket(before - timedelta(days=12), 5) <= first
+    assert first <= first_rebuilt_bucket(after - timedelta(days=12), 5)
     totals = _totals(factory)
-    assert [t for s, t in totals.items() if s < first] == [6, 6, 6]  # pruned days keep their counts
-    assert [t for s, t in totals.items() if s >= first] == [1, 1, 1]  # recounted from the mentions
+    assert [t for s, t in totals.items() if s < first] == [6, 6, 6, 6]  # pruned days keep their counts
+    assert [t for s, t in totals.items() if s >= first] == [1, 1]  # recounted from the mentions
 
     since = before - timedelta(days=3, seconds=30)
     override = runner.invoke(app, ["buckets", "rebuild", "--since", since.isoformat()])
@@ -147,6 +149,26 @@ def test_buckets_rebuild_defaults_to_the_retention_cutoff(cli_db, factory, score
     assert sorted(_totals(factory).values()) == [1, 1, 1]  # what --all costs after a prune
     with factory() as session:
         assert session.scalar(select(func.count(Mention.id))) == 3
+
+
+def test_a_rebuild_after_a_deeper_manual_prune_keeps_the_emptied_days(cli_db, factory, scorer) -> None:  # type: ignore[no-untyped-def]
+    """Retention is 30 days, but a manual prune went to 5: the buckets of days 5–30 have no mentions left
+    to be recounted from, so the default rebuild must not zero them."""
+    before = datetime.now(UTC)
+    _mentions(factory, scorer, before)
+    deep = runner.invoke(app, ["prune", "--older-than-days", "5"])
+    assert deep.exit_code == 0 and "deleted 4 mentions" in deep.output, deep.output
+    result = runner.invoke(app, ["buckets", "rebuild"])
+    assert result.exit_code == 0 and "the oldest stored mention" in result.output, result.output
+    assert sorted(_totals(factory).values()) == [1] * 6  # every bucket keeps its count, none zeroed
+    cutoff = runner.invoke(app, ["buckets", "rebuild", "--all"])
+    assert cutoff.exit_code == 0 and sorted(_totals(factory).values()) == [1, 1]  # what the guard prevents
+
+
+def test_a_rebuild_without_mentions_recounts_nothing(cli_db, factory) -> None:  # type: ignore[no-untyped-def]
+    _brands(factory, datetime.now(UTC))
+    result = runner.invoke(app, ["buckets", "rebuild"])
+    assert result.exit_code == 0 and "no stored mentions" in result.output, result.output
 
 
 @pytest.mark.parametrize(
