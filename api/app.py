@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
@@ -28,9 +30,12 @@ from api.routers import (
     webhooks,
 )
 from collectors.sources.base import AUTH_ERROR_PREFIX
+from storage.leases import live_workers
 from storage.migrations import is_at_head
 from storage.sources import Source
 from storage.telemetry import Telemetry
+
+WORKER_HEARTBEAT_WINDOW = timedelta(minutes=1)  # a worker beats every 15 s (its source sync)
 
 
 def create_app(
@@ -62,7 +67,8 @@ def create_app(
 
     @app.get("/readyz", tags=["operations"])
     def readyz(ctx: ApiContext = Depends(get_context)) -> JSONResponse:
-        """Readiness: database reachable, migrations at head, scheduler alive."""
+        """Readiness: database reachable, migrations at head, scheduler alive. Also reported, not gating:
+        sources whose credentials failed, and the workers alive (heartbeat within a minute)."""
         checks: dict[str, str] = {}
         try:
             with ctx.factory() as session:
@@ -75,12 +81,23 @@ def create_app(
         ready = all(v == "ok" for v in checks.values())
         # Reported, not gating: the API serves fine while one collector's credentials are wrong.
         checks["sources"] = _source_auth_check(ctx) if checks.get("database") == "ok" else "unknown"
+        checks["workers"] = _workers_check(ctx) if checks.get("database") == "ok" else "unknown"
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
         )
 
     document_api(app)
     return app
+
+
+def _workers_check(ctx: ApiContext) -> str:
+    """How many workers have a heartbeat in the last minute: with none, nothing collects or detects
+    (an API-only `noroshi serve` is ready to answer, but its operators need to know)."""
+    with ctx.factory() as session:
+        alive = live_workers(session, ctx.clock(), WORKER_HEARTBEAT_WINDOW)
+    if not alive:
+        return "none alive: nothing collects or detects"
+    return f"{len(alive)} alive"
 
 
 def _source_auth_check(ctx: ApiContext) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from collectors.sources.base import AUTH_ERROR_PREFIX
+from storage.leases import heartbeat
 from storage.mentions import Bucket, Mention
 from storage.sources import Source
 from tests.helpers import add_source
@@ -151,3 +154,13 @@ def test_readyz_names_sources_whose_credentials_failed_without_gating_readiness(
     with factory() as session, session.begin():
         session.get(Source, denied).consecutive_failures = 0  # the next collect succeeded
     assert client.get("/readyz").json()["checks"]["sources"] == "ok"
+
+
+def test_readyz_reports_live_workers_without_gating_readiness(client, factory, now) -> None:  # type: ignore[no-untyped-def]
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["workers"].startswith("none alive")
+    with factory() as session, session.begin():
+        heartbeat(session, "host:1:a", now)
+        heartbeat(session, "host:2:b", now - timedelta(seconds=20))
+        heartbeat(session, "host:3:c", now - timedelta(minutes=5))  # dead: its beats stopped
+    assert client.get("/readyz").json()["checks"]["workers"] == "2 alive"
