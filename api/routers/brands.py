@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from api.auth import Principal, ensure_brand_access, limit_to_brands, require
 from api.context import ApiContext, get_context, get_session
 from api.idempotency import IDEMPOTENT_RESPONSES, IdempotentRequest, idempotency_key, run_idempotent
+from api.lookups import visible_brand
 from api.problems import ApiProblem
 from api.routers.listing import page_by_id
 from api.schemas import BrandIn, BrandOut, BrandPatch, BucketOut, Page
@@ -65,11 +66,7 @@ def create_brand(
 def get_brand(
     brand_id: int, session: Session = Depends(get_session), principal: Principal = Depends(require("read"))
 ) -> Brand:
-    brand = session.get(Brand, brand_id)
-    if brand is None:
-        raise ApiProblem(404, "not_found", f"no brand with id {brand_id}")
-    ensure_brand_access(principal, brand_id)
-    return brand
+    return visible_brand(session, brand_id, principal)
 
 
 @router.patch("/{brand_id}", response_model=BrandOut)
@@ -84,10 +81,7 @@ def update_brand(
     exclusions against the keywords), like a new brand."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)  # null: leave as is
     with context.factory() as session, session.begin():
-        brand = session.get(Brand, brand_id)
-        if brand is None:
-            raise ApiProblem(404, "not_found", f"no brand with id {brand_id}")
-        ensure_brand_access(principal, brand_id)
+        brand = visible_brand(session, brand_id, principal)
         current = BrandOut.model_validate(brand).model_dump(include=set(BrandIn.model_fields))
         try:
             merged = BrandIn.model_validate({**current, **changes})
@@ -168,9 +162,7 @@ def brand_buckets(
     context: ApiContext = Depends(get_context),
     principal: Principal = Depends(require("read")),
 ) -> list[BucketOut]:
-    if session.get(Brand, brand_id) is None:
-        raise ApiProblem(404, "not_found", f"no brand with id {brand_id}")
-    ensure_brand_access(principal, brand_id)
+    visible_brand(session, brand_id, principal)
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise ApiProblem(422, "validation_error", f"{name}: give a timezone (e.g. 2026-11-21T05:00:00Z)")

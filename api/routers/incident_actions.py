@@ -26,6 +26,7 @@ from api.alerting_schemas import ActionIn, ActionOut, CommentIn, SnoozeIn, Timel
 from api.auth import Principal, ensure_brand_access, require
 from api.context import ApiContext, get_context, get_session
 from api.idempotency import IDEMPOTENT_RESPONSES, IdempotentRequest, idempotency_key, run_idempotent
+from api.lookups import visible_incident
 from api.problems import ApiProblem
 from api.routers.incidents import incident_out
 from api.routers.listing import page_by_id
@@ -147,10 +148,7 @@ def timeline(
     principal: Principal = Depends(require("read")),
 ) -> Page[TimelineEventOut]:
     """The incident's timeline, newest first."""
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise ApiProblem(404, "not_found", f"no incident with id {incident_id}")
-    ensure_brand_access(principal, incident.brand_id)
+    visible_incident(session, incident_id, principal)
     query = select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
     rows, next_cursor = page_by_id(session, query, IncidentEvent.id, limit, cursor)
     return Page[TimelineEventOut](

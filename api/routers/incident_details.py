@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 
 from alerting.facts import gather_facts, safe_url
 from api.alerting_schemas import EVENT_EXAMPLE, TimelineEventOut
-from api.auth import Principal, ensure_brand_access, require
+from api.auth import Principal, require
 from api.context import ApiContext, get_context, get_session
-from api.problems import ApiProblem
+from api.lookups import visible_incident
 from api.routers.incidents import incident_out
 from api.schemas import INCIDENT_EXAMPLE, IncidentOut
-from storage.incidents import Incident, IncidentEvent
+from storage.incidents import IncidentEvent
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -98,10 +98,7 @@ def incident_details(
     principal: Principal = Depends(require("read")),
 ) -> Response:
     """Everything the incident summary page shows, as data: for integrators building their own view."""
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise ApiProblem(404, "not_found", f"no incident with id {incident_id}")
-    ensure_brand_access(principal, incident.brand_id)
+    incident = visible_incident(session, incident_id, principal)
     facts = gather_facts(session, incident, context.clock())
     events = session.scalars(
         select(IncidentEvent)

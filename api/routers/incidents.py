@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.alerting_schemas import Kind, Severity
 from api.auth import Principal, ensure_brand_access, limit_to_brands, require
 from api.context import ApiContext, get_context, get_session
+from api.lookups import visible_incident
 from api.pagination import decode_cursor, encode_cursor
 from api.problems import ApiProblem
 from api.schemas import IncidentOut, Page
@@ -89,8 +90,4 @@ def get_incident(
     context: ApiContext = Depends(get_context),
     principal: Principal = Depends(require("read")),
 ) -> IncidentOut:
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise ApiProblem(404, "not_found", f"no incident with id {incident_id}")
-    ensure_brand_access(principal, incident.brand_id)
-    return incident_out(incident, context)
+    return incident_out(visible_incident(session, incident_id, principal), context)

@@ -9,8 +9,9 @@ from fastapi.responses import Response
 from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
-from api.auth import Principal, ensure_brand_access, require
+from api.auth import Principal, require
 from api.context import ApiContext, get_context, get_session
+from api.lookups import visible_brand
 from api.metrics_schemas import RESOLUTION_MINUTES, MetricsOut, Resolution
 from api.metrics_series import grid, metric_points
 from api.problems import ApiProblem
@@ -82,10 +83,7 @@ def brand_metrics(
     """Counts per point (zeros where nobody posted), the detector's expected total and upper band,
     and whether the point is above the band. Coarser points sum the brand's buckets; see
     `api/metrics_series.py` for how the band of a sum is combined."""
-    brand = session.get(Brand, brand_id)
-    if brand is None:
-        raise ApiProblem(404, "not_found", f"no brand with id {brand_id}")
-    ensure_brand_access(principal, brand_id)
+    brand = visible_brand(session, brand_id, principal)
     since, until = _range(since, until, context.clock())
     minutes = _resolution_minutes(resolution, brand, until - since)
     bounds = grid(since, until, minutes, brand.timezone)

@@ -17,21 +17,13 @@ from alerting.runbooks import (
     validate_template,
 )
 from api.alerting_schemas import Locale, RunbookIn, RunbookOut, Severity
-from api.auth import Principal, ensure_brand_access, require
+from api.auth import Principal, require
 from api.context import ApiContext, get_context, get_session
+from api.lookups import visible_brand
 from api.problems import ApiProblem
-from storage.brands import Brand
 from storage.muting import RunbookOverride
 
 router = APIRouter(prefix="/api/v1/brands", tags=["runbooks"])
-
-
-def _brand(session: Session, brand_id: int, principal: Principal) -> Brand:
-    brand = session.get(Brand, brand_id)
-    if brand is None:
-        raise ApiProblem(404, "not_found", f"no brand with id {brand_id}")
-    ensure_brand_access(principal, brand_id)
-    return brand
 
 
 def _kind(kind: str) -> str:
@@ -69,7 +61,7 @@ def list_runbooks(
     brand_id: int, session: Session = Depends(get_session), principal: Principal = Depends(require("read"))
 ) -> list[RunbookOut]:
     """Every kind × severity × locale with the runbook that applies, marking the brand's overrides."""
-    _brand(session, brand_id, principal)
+    visible_brand(session, brand_id, principal)
     overrides = list(session.scalars(select(RunbookOverride).where(RunbookOverride.brand_id == brand_id)))
     return [
         _effective(overrides, kind, severity, locale)
@@ -98,7 +90,7 @@ def put_runbook(
         ) from None
     now = context.clock()
     with context.factory() as session, session.begin():
-        _brand(session, brand_id, principal)
+        visible_brand(session, brand_id, principal)
         row = _find(session, brand_id, kind, body.locale, body.severity)
         if row is None:
             row = RunbookOverride(brand_id=brand_id, kind=kind, severity=body.severity, locale=body.locale)
@@ -120,7 +112,7 @@ def delete_runbook(
     """Remove an override; the shipped default (or a less specific override) applies again."""
     _kind(kind)
     with context.factory() as session, session.begin():
-        _brand(session, brand_id, principal)
+        visible_brand(session, brand_id, principal)
         row = _find(session, brand_id, kind, locale, severity)
         if row is None:
             raise ApiProblem(
