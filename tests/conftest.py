@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -28,24 +29,32 @@ def pg_admin_url() -> str | None:
     return normalize_url(url) if url else None
 
 
-@pytest.fixture(scope="session")
-def pg_database_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session (dropped afterwards)."""
+@contextmanager
+def fresh_pg_database(prefix: str, migrate: bool = True) -> Iterator[str]:
+    """A new database on the test server (migrated unless told not to), dropped afterwards."""
     admin = pg_admin_url()
     if admin is None:
         pytest.skip(f"PostgreSQL tests need {PG_ENV}")
-    name = f"noroshi_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
+        if migrate:
+            upgrade(url)
         yield url
     finally:
         with admin_engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin_engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session (dropped afterwards)."""
+    with fresh_pg_database("noroshi_test") as url:
+        yield url
 
 
 def _truncate_all(engine: Engine) -> None:

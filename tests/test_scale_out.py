@@ -15,14 +15,13 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,12 +30,11 @@ from storage.engine import make_engine, make_session_factory
 from storage.incidents import DetectorRun, Incident, IncidentEvent
 from storage.leases import Worker
 from storage.mentions import Bucket, Mention, MentionBrand
-from storage.migrations import upgrade
 from storage.notifications import Notification
 from storage.sources import Source
 from storage.timebuckets import bucket_start
 from tests.alerting.test_tick import _fill
-from tests.conftest import pg_admin_url
+from tests.conftest import fresh_pg_database, pg_admin_url
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import add_brand, add_source
 
@@ -56,20 +54,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A database of its own: the workers are separate processes that must not see other tests' rows."""
-    admin = pg_admin_url()
-    assert admin is not None
-    name = f"noroshi_scale_{uuid.uuid4().hex[:10]}"
-    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
+    with fresh_pg_database("noroshi_scale") as url:
         yield url
-    finally:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
 
 
 def _posts(rng: random.Random, start: datetime, end: datetime) -> list[dict[str, object]]:
