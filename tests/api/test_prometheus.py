@@ -23,10 +23,10 @@ from api.context import ApiContext
 from collectors.ingest import MentionIngestor
 from collectors.jobs import SourceRunner
 from storage.engine import make_engine, make_session_factory
-from storage.mentions import Bucket
 from storage.telemetry import Telemetry
 from storage.timebuckets import bucket_start
 from tests.alerting.delivery_kit import PostChannel, Receiver, add_incident, receiving
+from tests.alerting.test_tick import _day_with_flare, _fill
 from tests.helpers import add_brand, add_source
 
 FIVE = timedelta(minutes=5)
@@ -97,19 +97,7 @@ def test_ingest_tick_and_delivery_move_the_counters(app_client, factory, now, te
     start = bucket_start(now - timedelta(days=1), 5)
     rng = random.Random(3)
     with factory() as session, session.begin():
-        for i in range(288):
-            total = rng.randint(6, 12) * (1 if i < 250 else min(8, 2 + i - 250))
-            negative = int(total * 0.65) if i >= 250 else rng.randint(0, 2)
-            session.add(
-                Bucket(
-                    brand_id=brand_id,
-                    start=start + i * FIVE,
-                    total=total,
-                    negative=negative,
-                    reach=total * 100,
-                    authors=total,
-                )
-            )
+        _fill(session, brand_id, start, _day_with_flare(rng, flare_at=250))
     began = time.perf_counter()
     summary = DetectionTicker(factory).tick(now)
     telemetry.observe_tick(time.perf_counter() - began, summary.buckets_evaluated)  # as services.detect does

@@ -39,9 +39,9 @@ from api.auth import create_api_key
 from api.context import ApiContext
 from collectors.ingest import MentionIngestor
 from storage.engine import make_engine, make_session_factory
-from storage.mentions import Bucket
 from storage.migrations import upgrade
 from storage.timebuckets import bucket_start
+from tests.alerting.test_tick import _day_with_flare, _fill
 from tests.helpers import add_brand
 
 NOW = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
@@ -54,19 +54,7 @@ def _seed_day(factory: sessionmaker[Session], brand_id: int) -> None:
     """A day of buckets ending in a flare, so the real tick opens incidents with timelines."""
     start, rng = bucket_start(NOW - timedelta(days=1), 5), random.Random(11)
     with factory() as session, session.begin():
-        for i in range(288):
-            total = rng.randint(6, 12) * (1 if i < 250 else min(8, 2 + i - 250))
-            negative = int(total * 0.65) if i >= 250 else rng.randint(0, 2)
-            session.add(
-                Bucket(
-                    brand_id=brand_id,
-                    start=start + i * FIVE,
-                    total=total,
-                    negative=negative,
-                    reach=total * 100,
-                    authors=total,
-                )
-            )
+        _fill(session, brand_id, start, _day_with_flare(rng, flare_at=250))
     assert DetectionTicker(factory).tick(NOW).opened
 
 
