@@ -26,11 +26,10 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Literal
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerting.channels.mail_message import message_id_for, parse_recipients
+from alerting.channels.mail_message import mail_templates, message_id_for, parse_recipients, set_bodies
 from alerting.channels.mailer import EmailChannel
 from alerting.digest import WEEKDAYS, Digest, build_daily_digest, duration_words, local_today
 from alerting.presentation import zone
@@ -47,14 +46,7 @@ DEAD = 550  # a permanent failure (bad address, refused login): not retried that
 Outcome = Literal["sent", "already_sent", "in_progress", "failed", "dead", "not_yet", "no_recipients"]
 FINAL: dict[int, Outcome] = {SENT: "already_sent", DEAD: "dead"}  # claims never retried that day
 
-_env = Environment(
-    loader=FileSystemLoader(HERE),
-    undefined=StrictUndefined,
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+_env = mail_templates(HERE)
 
 
 def recipient_list(*raw: str | None) -> list[str]:
@@ -108,10 +100,7 @@ def build_digest_message(
         "duration": lambda value, lang: duration_words(value).pick(lang),
         "langs": ("ja", "en"),
     }
-    message.set_content(_env.get_template("digest_mail.txt").render(values), charset="utf-8", cte="base64")
-    message.add_alternative(
-        _env.get_template("digest_mail.html").render(values), subtype="html", charset="utf-8", cte="base64"
-    )
+    set_bodies(message, _env, "digest_mail", values)
     return message
 
 

@@ -62,14 +62,27 @@ SUBJECT_PHRASES: dict[str, tuple[str, str, str, str]] = {
     ),
 }
 
-_env = Environment(
-    loader=FileSystemLoader(HERE),
-    undefined=StrictUndefined,
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+def mail_templates(folder: Path) -> Environment:
+    """Jinja for a mail's `<stem>.txt` and `<stem>.html` in `folder` (only the HTML is escaped)."""
+    return Environment(
+        loader=FileSystemLoader(folder),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def set_bodies(message: EmailMessage, env: Environment, stem: str, values: Mapping[str, Any]) -> None:
+    """The plain-text body and its HTML alternative, both base64 UTF-8 (Japanese survives any relay)."""
+    message.set_content(env.get_template(f"{stem}.txt").render(values), charset="utf-8", cte="base64")
+    message.add_alternative(
+        env.get_template(f"{stem}.html").render(values), subtype="html", charset="utf-8", cte="base64"
+    )
+
+
+_env = mail_templates(HERE)
 
 
 class EmailAddressError(ValueError):
@@ -183,10 +196,7 @@ def build_message(
     values = _values(note, subject)
     chart_cid = message_id_for(note.idempotency_key + ":chart", domain)
     values["chart_cid"] = chart_cid[1:-1]
-    message.set_content(_env.get_template("mail.txt").render(values), charset="utf-8", cte="base64")
-    message.add_alternative(
-        _env.get_template("mail.html").render(values), subtype="html", charset="utf-8", cte="base64"
-    )
+    set_bodies(message, _env, "mail", values)
     html_part = message.get_payload()[1]
     html_part.add_related(
         chart(note.context), maintype="image", subtype="png", cid=chart_cid, filename="chart.png"
