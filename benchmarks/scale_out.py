@@ -23,17 +23,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from alerting.tick import DetectionTicker  # noqa: E402
+from benchmarks.scratch_db import create_database, drop_database  # noqa: E402
 from storage.brands import Brand  # noqa: E402
 from storage.engine import make_engine, make_session_factory, normalize_url, transaction  # noqa: E402
 from storage.leases import Worker  # noqa: E402
@@ -43,21 +42,6 @@ from storage.sources import Source  # noqa: E402
 from storage.timebuckets import bucket_start  # noqa: E402
 
 WORDS = ("新作を飲んだ", "また行きたい", "値上げかな", "最悪 二度と買わない", "good coffee", "slow service")
-
-
-def _database(admin: str) -> str:
-    name = f"noroshi_scale_bench_{uuid.uuid4().hex[:8]}"
-    with create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    return url
-
-
-def _drop(admin: str, url: str) -> None:
-    name = make_url(url).database
-    with create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _open_bucket_start() -> datetime:
@@ -209,7 +193,8 @@ def main() -> None:
     admin = normalize_url(args.pg)
     rows = []
     for count in (int(n) for n in args.workers.split(",")):
-        url = _database(admin)
+        url = create_database(admin, "noroshi_scale_bench")
+        upgrade(url)
         try:
             with tempfile.TemporaryDirectory() as folder:
                 start = _seed(url, args.brands, args.sources, args.posts, Path(folder))
@@ -217,7 +202,7 @@ def main() -> None:
                 # The tick's clock is passed in: "just after the bucket closed", whatever the wall says.
                 tick_seconds, reports = _measure_tick(url, count, start + timedelta(minutes=5, seconds=1))
         finally:
-            _drop(admin, url)
+            drop_database(admin, url)
         buckets = sum(int(r["buckets"]) for r in reports)
         rows.append((count, rate, before, tick_seconds, buckets, [int(r["buckets"]) for r in reports]))
         print(

@@ -24,7 +24,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -33,8 +32,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from slack_sdk import WebClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from alerting.channels.slack import SlackChannel
 from alerting.channels.slack_blocks import build_card
@@ -43,6 +40,7 @@ from alerting.notify_policy import RouteView
 from alerting.outbox import OutboxWorker
 from alerting.summary import build_incident_context
 from alerting.tick import DetectionTicker
+from benchmarks.scratch_db import create_database, drop_database
 from storage.brands import Brand
 from storage.engine import make_engine, make_session_factory, normalize_url
 from storage.mentions import Bucket
@@ -150,19 +148,13 @@ def database(kind: str, pg: str | None) -> Iterator[str]:
             upgrade(url)
             yield url
         return
-    admin_url = normalize_url(pg or "")
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"noroshi_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    admin = normalize_url(pg or "")
+    url = create_database(admin, "noroshi_bench")
     try:
         upgrade(url)
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(admin, url)
 
 
 def main() -> None:

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,10 +35,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import text, update  # noqa: E402
 
 from alerting.tick import DetectionTicker  # noqa: E402
+from benchmarks.scratch_db import create_database, drop_database  # noqa: E402
 from detectors import BucketPoint, DetectorConfig, DetectorState, detect_tick  # noqa: E402
 from detectors.engine import detect_tick_arrays  # noqa: E402
 from detectors.series import BucketArrays  # noqa: E402
@@ -221,24 +220,12 @@ def parallel_tick(url: str, count: int) -> tuple[float, list[int]]:
     return elapsed, [int(r["buckets"]) for r in reports]
 
 
-def _pg_database(admin: str) -> str:
-    name = f"noroshi_tick_bench_{uuid.uuid4().hex[:8]}"
-    with create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return make_url(admin).set(database=name).render_as_string(hide_password=False)
-
-
-def _pg_drop(admin: str, url: str) -> None:
-    with create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-
-
 def measure(store: str, args: argparse.Namespace, folder: Path) -> tuple[list[str], list[str]]:
     """Seed the store, then the pure detector and one tick back to back (same machine load);
     on PostgreSQL also N tick processes at once. Returns table rows (cost, workers)."""
     n = args.days * PER_DAY + 1  # one more than the window: the tick's read starts at its edge
     admin = normalize_url(args.pg) if store == "postgresql" else ""
-    url = _pg_database(admin) if admin else f"sqlite:///{folder / 'tick.db'}"
+    url = create_database(admin, "noroshi_tick_bench") if admin else f"sqlite:///{folder / 'tick.db'}"
     cost, split = [], []
     try:
         upgrade(url)
@@ -262,7 +249,7 @@ def measure(store: str, args: argparse.Namespace, folder: Path) -> tuple[list[st
             split = _scaling(url, n, args.workers, seconds)
     finally:
         if admin and not args.keep:
-            _pg_drop(admin, url)
+            drop_database(admin, url)
         elif args.keep:
             print(f"kept {url}")
     return cost, split
