@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -141,3 +142,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             code,
             str(exc.detail),
         )
+
+
+def ensure_aware(**times: datetime | None) -> None:
+    """A 422 naming the first time query parameter given without a timezone (its meaning would be a guess)."""
+    for name, value in times.items():
+        if value is not None and value.tzinfo is None:
+            raise ApiProblem(422, "validation_error", f"{name}: give a timezone (e.g. 2026-11-21T05:00:00Z)")

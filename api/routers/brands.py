@@ -15,7 +15,7 @@ from api.auth import Principal, ensure_brand_access, limit_to_brands, require
 from api.context import ApiContext, get_context, get_session
 from api.idempotency import IDEMPOTENT_RESPONSES, IdempotentRequest, idempotency_key, run_idempotent
 from api.lookups import visible_brand
-from api.problems import ApiProblem
+from api.problems import ApiProblem, ensure_aware
 from api.routers.listing import page_by_id
 from api.schemas import BrandIn, BrandOut, BrandPatch, BucketOut, Page
 from storage.api_keys import ApiKey
@@ -163,9 +163,7 @@ def brand_buckets(
     principal: Principal = Depends(require("read")),
 ) -> list[BucketOut]:
     visible_brand(session, brand_id, principal)
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise ApiProblem(422, "validation_error", f"{name}: give a timezone (e.g. 2026-11-21T05:00:00Z)")
+    ensure_aware(since=since, until=until)
     until = until or context.clock()
     since = since or until - timedelta(days=1)
     rows = session.scalars(

@@ -14,7 +14,7 @@ from api.auth import Principal, ensure_brand_access, limit_to_brands, require
 from api.context import ApiContext, get_context, get_session
 from api.lookups import visible_incident
 from api.pagination import decode_cursor, encode_cursor
-from api.problems import ApiProblem
+from api.problems import ApiProblem, ensure_aware
 from api.schemas import IncidentOut, Page
 from storage.incidents import Incident
 
@@ -39,9 +39,7 @@ def _filtered(
     for column, value in equal:
         if value is not None:
             query = query.where(column == value)
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise ApiProblem(422, "validation_error", f"{name}: give a timezone (e.g. 2026-11-21T05:00:00Z)")
+    ensure_aware(since=since, until=until)
     if since is not None:
         query = query.where(Incident.started_at >= since)
     if until is not None:

@@ -14,7 +14,7 @@ from api.context import ApiContext, get_context, get_session
 from api.lookups import visible_brand
 from api.metrics_schemas import RESOLUTION_MINUTES, MetricsOut, Resolution
 from api.metrics_series import grid, metric_points
-from api.problems import ApiProblem
+from api.problems import ApiProblem, ensure_aware
 from storage.brands import Brand
 
 router = APIRouter(prefix="/api/v1/brands", tags=["metrics"])
@@ -25,9 +25,7 @@ MAX_POINTS = 10_000
 
 
 def _range(since: datetime | None, until: datetime | None, now: datetime) -> tuple[datetime, datetime]:
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise ApiProblem(422, "validation_error", f"{name}: give a timezone (e.g. 2026-11-21T05:00:00Z)")
+    ensure_aware(since=since, until=until)
     until = (until or now).astimezone(UTC)
     since = (since or until - timedelta(days=1)).astimezone(UTC)
     if since >= until:
