@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from api.auth import create_api_key
 from api.key_schemas import ApiKeyIn
 from api.schemas import BrandIn
 from collectors.buckets import first_rebuilt_bucket, rebuild_buckets
 from noroshi.settings import Settings
-from storage.brands import Brand
+from storage.brands import Brand, unknown_brands
 from storage.engine import make_engine, make_session_factory, transaction
 from storage.mentions import Mention
 
@@ -54,11 +53,6 @@ def _first_invalid(exc: ValidationError) -> InvalidField:
     return InvalidField(field, error["msg"])
 
 
-def _unknown_brands(session: Session, brand_ids: list[int]) -> list[int]:
-    known = set(session.scalars(select(Brand.id).where(Brand.id.in_(brand_ids))))
-    return [b for b in brand_ids if b not in known]
-
-
 def create_key(
     settings: Settings,
     name: str,
@@ -79,7 +73,7 @@ def create_key(
         raise InvalidField("expires_at", f"{body.expires_at.isoformat()} is not in the future")
     factory = make_session_factory(make_engine(settings.database_url))
     with transaction(factory) as session:
-        missing = _unknown_brands(session, body.brand_ids or [])
+        missing = unknown_brands(session, body.brand_ids or [])
         if missing:
             raise InvalidField("brand_ids", f"no brand with id {', '.join(map(str, missing))}")
         key, secret = create_api_key(
@@ -116,7 +110,7 @@ def rebuild(settings: Settings, brand_ids: list[int] | None, since: datetime | N
     factory = make_session_factory(make_engine(settings.database_url))
     with transaction(factory) as session:
         if brand_ids:
-            missing = _unknown_brands(session, brand_ids)
+            missing = unknown_brands(session, brand_ids)
             if missing:
                 raise InvalidField("brand_ids", f"no brand with id {', '.join(map(str, missing))}")
         query = select(Brand.id, Brand.bucket_minutes)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.base import Base
 from storage.types import JSONType
@@ -37,3 +38,9 @@ class Brand(Base):
             "exclude": list(self.exclude or []),
             "languages": list(self.languages or []),
         }
+
+
+def unknown_brands(session: Session, brand_ids: Sequence[int]) -> list[int]:
+    """The ids in `brand_ids` that name no brand, in the order given."""
+    known = set(session.scalars(select(Brand.id).where(Brand.id.in_(list(brand_ids)))))
+    return [b for b in brand_ids if b not in known]

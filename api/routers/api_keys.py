@@ -21,7 +21,7 @@ from api.problems import ApiProblem
 from api.routers.listing import page_by_id
 from api.schemas import Page
 from storage.api_keys import ApiKey
-from storage.brands import Brand
+from storage.brands import unknown_brands
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])
 
@@ -44,8 +44,7 @@ def _get(session: Session, key_id: int) -> ApiKey:
 def _check_brands(session: Session, brand_ids: list[int] | None) -> None:
     if brand_ids is None:
         return
-    known = set(session.scalars(select(Brand.id).where(Brand.id.in_(brand_ids))))
-    missing = [b for b in brand_ids if b not in known]
+    missing = unknown_brands(session, brand_ids)
     if missing:
         raise ApiProblem(
             422,
