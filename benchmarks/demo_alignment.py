@@ -48,12 +48,20 @@ def main() -> int:
         early = [f"{s.kind} {s.at.astimezone(JST):%H:%M}" for s in signals if s.at < viral]
         false_volume += any(s.kind == "volume" and s.at < viral for s in signals)
         after = {
-            kind: next((f"{(s.at - viral).total_seconds() / 60 + 5:.0f}" for s in signals
-                        if s.kind == kind and s.at >= viral), "–")
+            kind: next(
+                (
+                    f"{(s.at - viral).total_seconds() / 60 + 5:.0f}"
+                    for s in signals
+                    if s.kind == kind and s.at >= viral
+                ),
+                "–",
+            )
             for kind in ("volume", "negativity")
         }
-        print(f"| {end.astimezone(JST):%H:%M} | {', '.join(early) or '–'} | {after['volume']} |"
-              f" {after['negativity']} |")
+        print(
+            f"| {end.astimezone(JST):%H:%M} | {', '.join(early) or '–'} | {after['volume']} |"
+            f" {after['negativity']} |"
+        )
     print(f"\nend times with a false volume incident: {false_volume} of 24")
     return 0
 

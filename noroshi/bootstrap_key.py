@@ -43,8 +43,15 @@ def ensure_bootstrap_key(session: Session, presented: str, now: datetime) -> str
     stored = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     if stored is None:
         session.add(
-            ApiKey(name=BOOTSTRAP_NAME, prefix=prefix, key_hash=hash_secret(secret), scopes=list(SCOPES),
-                   brand_ids=None, expires_at=None, created_at=now)
+            ApiKey(
+                name=BOOTSTRAP_NAME,
+                prefix=prefix,
+                key_hash=hash_secret(secret),
+                scopes=list(SCOPES),
+                brand_ids=None,
+                expires_at=None,
+                created_at=now,
+            )
         )
         session.flush()
         return "created"

@@ -91,9 +91,7 @@ def run_service(settings: Settings, demo: bool, host: str | None, port: int | No
     # collection (measured: 50–250 ms pauses several times a minute under load without this).
     gc.collect()
     gc.freeze()
-    uvicorn.run(
-        app, host=bind, port=port or settings.port, log_level=settings.log_level.lower()
-    )
+    uvicorn.run(app, host=bind, port=port or settings.port, log_level=settings.log_level.lower())
 
 
 def run_worker(settings: Settings) -> None:

@@ -83,11 +83,17 @@ def test_demo_flame_up_reaches_the_dashboard(service) -> None:  # type: ignore[n
         return [i for i in items if i["status"] != "resolved" and i["last_signal_at"] >= recent]
 
     try:
-        _wait_for(lambda: {i["kind"] for i in flare_incidents()} == {"volume", "negativity"}, 120,
-                  "the demo flame-up incidents", proc)
+        _wait_for(
+            lambda: {i["kind"] for i in flare_incidents()} == {"volume", "negativity"},
+            120,
+            "the demo flame-up incidents",
+            proc,
+        )
     except AssertionError as exc:
-        seen = [(i["kind"], i["severity"], i["status"], i["started_at"]) for i in
-                client.get("/api/v1/incidents").json()["items"]]
+        seen = [
+            (i["kind"], i["severity"], i["status"], i["started_at"])
+            for i in client.get("/api/v1/incidents").json()["items"]
+        ]
         raise AssertionError(f"{exc}; incidents seen: {seen}") from None
     incidents = flare_incidents()
     volume = next(i for i in incidents if i["kind"] == "volume")

@@ -21,8 +21,12 @@ def test_incoming_webhook_mode_when_there_is_no_bot_token(factory) -> None:
 
 
 def test_bot_token_wins_and_routes_follow_the_configured_channel(factory) -> None:
-    settings = _settings(slack_bot_token=SecretStr("xoxb-test"), slack_webhook_url=SecretStr("http://x/h"),
-                         slack_channel="C123", email_to="crisis@example.com")
+    settings = _settings(
+        slack_bot_token=SecretStr("xoxb-test"),
+        slack_webhook_url=SecretStr("http://x/h"),
+        slack_channel="C123",
+        email_to="crisis@example.com",
+    )
     channels = build_channels(settings, factory)
     assert isinstance(channels["slack"], SlackChannel)
     assert "email" not in channels  # no SMTP host configured
@@ -44,8 +48,13 @@ def test_housekeeping_follows_retention_and_digest_settings(db_url) -> None:
 
     upgrade(db_url)
     mailed = build_services(
-        _settings(database_url=db_url, smtp_host="127.0.0.1", smtp_from="noroshi@example.com",
-                  email_to="pr@example.com", retention_days=30)
+        _settings(
+            database_url=db_url,
+            smtp_host="127.0.0.1",
+            smtp_from="noroshi@example.com",
+            email_to="pr@example.com",
+            retention_days=30,
+        )
     )
     assert mailed.housekeeping is not None and mailed.housekeeping.digest is not None
     assert mailed.housekeeping.digest.recipients == ["pr@example.com"]

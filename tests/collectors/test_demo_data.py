@@ -126,8 +126,8 @@ def test_live_demo_day_keeps_the_jst_time_of_day(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(generate, "live_cache_dir", lambda: tmp_path)
     end = datetime(2026, 11, 21, 19, 25, 41, tzinfo=UTC)  # 04:25 JST: the flame-up falls at 00:37 JST
     source = build_source(
-        "replay", {"path": "demo@2026-11-21T19:25:41Z", "speed": 1e9, "time_mode": "original",
-                   "batch_max": 20_000}
+        "replay",
+        {"path": "demo@2026-11-21T19:25:41Z", "speed": 1e9, "time_mode": "original", "batch_max": 20_000},
     )
     first = source.fetch(None, end)
     posts = first.posts + source.fetch(first.cursor, end + timedelta(seconds=1)).posts
@@ -138,8 +138,11 @@ def test_live_demo_day_keeps_the_jst_time_of_day(tmp_path: Path, monkeypatch: py
     jst = ZoneInfo("Asia/Tokyo")
     viral = max(posts, key=lambda p: p.reposts or 0)
     assert viral.posted_at == minute - timedelta(hours=3, minutes=48)
-    official = sorted(p.posted_at.astimezone(jst).strftime("%H:%M") for p in posts
-                      if p.author == "noroshi_coffee" and p.posted_at < viral.posted_at)
+    official = sorted(
+        p.posted_at.astimezone(jst).strftime("%H:%M")
+        for p in posts
+        if p.author == "noroshi_coffee" and p.posted_at < viral.posted_at
+    )
     assert official == ["07:00", "11:30", "15:00", "19:00"]
     per_hour = Counter(p.posted_at.astimezone(jst).hour for p in posts if p.posted_at < viral.posted_at)
     assert sum(per_hour[h] for h in (2, 3, 4)) * 3 < sum(per_hour[h] for h in (11, 12, 13))  # quiet JST night
