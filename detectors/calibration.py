@@ -35,12 +35,14 @@ class Preset:
     min_share_delta: float  # negative share above the baseline share (negativity)
     persistence: int  # consecutive buckets meeting the condition before a new event opens
     quiet_minutes: int  # an event ends after this long without anomalous buckets
+    reflare_minutes: int  # an open event that fires again after this long without anomalous buckets
+    # has flared again (a second wave: a news or まとめ pick-up hours later) and is signalled again
 
 
 PRESETS: dict[str, Preset] = {
-    "low": Preset(6.0, 4.0, 30, 2.0, 15, 15, 0.20, 2, 720),
-    "normal": Preset(5.0, 3.5, 15, 1.5, 8, 8, 0.12, 1, 720),
-    "high": Preset(4.0, 3.0, 8, 1.3, 5, 5, 0.08, 1, 360),
+    "low": Preset(6.0, 4.0, 30, 2.0, 15, 15, 0.20, 2, 720, 180),
+    "normal": Preset(5.0, 3.5, 15, 1.5, 8, 8, 0.12, 1, 720, 120),
+    "high": Preset(4.0, 3.0, 8, 1.3, 5, 5, 0.08, 1, 360, 60),
 }
 
 RECENT_MIN_RATIO = 4.0  # volume floor while a brand has no daily profile yet (its first days)

@@ -254,6 +254,7 @@ def _signal(
         negative_share=None if share is None else round(share, 4),
         baseline_share=None if base_share is None else round(base_share, 4),
         escalation=decision.escalation,
+        reflare=decision.reflare,
     )
 
 

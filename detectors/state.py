@@ -35,6 +35,7 @@ class EventState:
     opened_at: datetime | None = None
     last_active_at: datetime | None = None  # last bucket at which the series was anomalous
     streak: int = 0  # consecutive buckets meeting the alert condition while no event is open
+    rearmed: bool = False  # activity resumed after a rest: the next firing bucket is a new wave
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +44,7 @@ class EventState:
             "opened_at": _iso(self.opened_at),
             "last_active_at": _iso(self.last_active_at),
             "streak": self.streak,
+            "rearmed": self.rearmed,
         }
 
     @classmethod
@@ -55,6 +57,7 @@ class EventState:
             opened_at=_dt(data.get("opened_at")),
             last_active_at=_dt(data.get("last_active_at")),
             streak=int(data.get("streak", 0)),
+            rearmed=bool(data.get("rearmed", False)),
         )
 
 

@@ -49,7 +49,8 @@ class DetectorConfig:
     count, so a handful of posts never alarms.
     In every case known unique authors must be at least 15 / 8 / 5 and 30 % of the posts (summed per
     bucket over the window, see BucketPoint.authors), and an event
-    stays one event until 12 h (6 h on "high") pass without anomalous buckets.
+    stays one event until 12 h (6 h on "high") pass without anomalous buckets; if it fires again after
+    3 / 2 / 1 h without anomalous buckets, that second wave is signalled once more (`Signal.reflare`).
     """
 
     bucket_minutes: int = 5
@@ -60,7 +61,7 @@ class DetectorConfig:
 
 @dataclass(frozen=True)
 class Signal:
-    """An alert decided at one bucket: a new event, or an escalation of the current one."""
+    """An alert decided at one bucket: a new event, an escalation of the current one, or its new wave."""
 
     at: datetime  # start of the bucket at which the decision is made
     kind: str  # "volume" | "negativity"
@@ -73,6 +74,9 @@ class Signal:
     negative_share: float | None = None
     baseline_share: float | None = None
     escalation: bool = False  # False = a new event; True = same event grew to a higher severity
+    # True = the same event flared again after its activity had stopped (see detectors.policy); also
+    # escalation=True, at the severity already reached
+    reflare: bool = False
 
 
 @dataclass(frozen=True)

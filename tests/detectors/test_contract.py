@@ -29,7 +29,7 @@ def test_contract_fields():
     )
     assert [f.name for f in dataclasses.fields(Signal)] == [
         "at", "kind", "severity", "score", "observed", "expected", "upper", "test",
-        "negative_share", "baseline_share", "escalation",
+        "negative_share", "baseline_share", "escalation", "reflare",
     ]  # fmt: skip
     assert [f.name for f in dataclasses.fields(TickResult)] == [
         "signals", "state", "expected", "upper", "baseline_share", "active",
