@@ -55,7 +55,8 @@ def _signal_detail(signal: Signal) -> dict[str, Any]:
 def apply_signal(session: Session, brand_id: int, signal: Signal, now: datetime) -> tuple[Incident, str]:
     """Open a new incident for the signal, or fold it into the open one with the same dedup key.
 
-    Returns the incident and what happened: "opened", "escalated" or "updated".
+    Returns the incident and what happened: "opened", "escalated" (a higher severity, or a new wave of
+    the same event: see `_flared_again`) or "updated".
     """
     incident = open_incident_for(session, brand_id, signal.kind)
     if incident is None:
@@ -78,6 +79,8 @@ def apply_signal(session: Session, brand_id: int, signal: Signal, now: datetime)
             evidence={"signals": [_signal_detail(signal)]},
             created_at=now,
             updated_at=now,
+            waves=1,
+            last_wave_at=now,
         )
         session.add(incident)
         session.flush()
@@ -105,8 +108,25 @@ def apply_signal(session: Session, brand_id: int, signal: Signal, now: datetime)
         )
         incident.severity = signal.severity
         return incident, "escalated"
+    if signal.reflare:
+        _flared_again(session, incident, signal, now)
+        return incident, "escalated"
     record_event(session, incident, "updated", now, detail=_signal_detail(signal))
     return incident, "updated"
+
+
+def _flared_again(session: Session, incident: Incident, signal: Signal, now: datetime) -> None:
+    """The event's activity had stopped and it fires again at the severity already reached (再燃).
+
+    Counted as a wave and stamped with the wall clock, which the notify decision compares with the
+    last page (`alerting.notify_policy`). Unlike growth it changes neither the status nor a snooze:
+    an acknowledgement or a snooze was given for this event, and the same severity is not new enough
+    to override it (see the decision table)."""
+    incident.waves = (incident.waves or 1) + 1
+    incident.last_wave_at = now
+    record_event(
+        session, incident, "flared_again", now, detail={"wave": incident.waves, **_signal_detail(signal)}
+    )
 
 
 def mark_active(session: Session, brand_id: int, kind: str, bucket_at: datetime) -> None:

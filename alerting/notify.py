@@ -4,7 +4,8 @@
 incident and enqueues what it decides, in the caller's transaction. `Notifier.announce` tells the
 targets that were already told about an incident of a human action (ack, snooze, comment, …).
 Idempotency keys are chosen so that replanning the same state writes nothing new: first → 1,
-escalated → the severity reached, reminder → its ordinal, resolved → 1, an action → its timeline event.
+escalated → the severity reached, flared again → the wave's number, reminder → its ordinal, resolved → 1,
+an action → its timeline event.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def incident_view(incident: Incident) -> IncidentView:
         acknowledged_at=incident.acknowledged_at,
         snoozed_until=incident.snoozed_until,
         muted=incident.muted_by is not None,
+        last_wave_at=incident.last_wave_at,
     )
 
 
@@ -236,6 +238,8 @@ class Notifier:
     def _sequence(session: Session, incident: Incident, route: RouteView, reason: Reason) -> str | int:
         if reason is Reason.ESCALATED:
             return incident.severity
+        if reason is Reason.FLARED_AGAIN:
+            return incident.waves or 1
         if reason is Reason.REMINDER:
             sent_before = session.scalar(
                 select(func.count()).where(

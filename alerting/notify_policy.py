@@ -1,9 +1,9 @@
 """Whether to notify one route target about one incident now: one pure decision table.
 
 In the spirit of Alertmanager's dedup stage: given what this target last heard (the previous *paging*
-notification: first / escalated / reminder / resolved), the incident as it is now, the route's
-intervals and the clock, answer first | escalated | reminder | resolved | none. Human actions
-(acknowledged, snoozed, commented) are announced by `alerting.actions`, not decided here.
+notification: first / escalated / flared again / reminder / resolved), the incident as it is now, the
+route's intervals and the clock, answer first | escalated | flared_again | reminder | resolved | none.
+Human actions (acknowledged, snoozed, commented) are announced by `alerting.actions`, not decided here.
 
 The rows of `DECISION_TABLE` are read top to bottom; the first whose condition holds wins.
 """
@@ -22,6 +22,7 @@ from alerting.severity import rank
 class Reason(StrEnum):
     FIRST = "first"
     ESCALATED = "escalated"
+    FLARED_AGAIN = "flared_again"
     REMINDER = "reminder"
     RESOLVED = "resolved"
     NONE = "none"
@@ -31,6 +32,7 @@ class Reason(StrEnum):
 REASON_EVENTS: dict[Reason, str] = {
     Reason.FIRST: "triggered",
     Reason.ESCALATED: "escalated",
+    Reason.FLARED_AGAIN: "flared_again",
     Reason.REMINDER: "reminder",
     Reason.RESOLVED: "resolved",
 }
@@ -41,7 +43,7 @@ PAGING_EVENTS = frozenset(REASON_EVENTS.values())
 class PreviousNotification:
     """The last paging notification this route target got for the incident."""
 
-    event: str  # triggered | escalated | reminder | resolved
+    event: str  # triggered | escalated | flared_again | reminder | resolved
     at: datetime  # when it was written to the outbox
     severity: str  # the incident's severity at that time
 
@@ -54,6 +56,8 @@ class IncidentView:
     acknowledged_at: datetime | None = None
     snoozed_until: datetime | None = None
     muted: bool = False  # silenced, inside a campaign window, or inhibited
+    # When the latest wave of the event was recorded (wall clock, like `opened_at`); None = unknown
+    last_wave_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,12 @@ class _Facts:
         return self.previous is not None and rank(self.incident.severity) > rank(self.previous.severity)
 
     @property
+    def flared_again(self) -> bool:
+        """A new wave was recorded after the last page here (a page at the same moment covered it)."""
+        wave = self.incident.last_wave_at
+        return self.previous is not None and wave is not None and wave > self.previous.at
+
+    @property
     def reminder_due(self) -> bool:
         if self.previous is None or self.route.reminder_minutes is None:
             return False
@@ -145,6 +155,14 @@ DECISION_TABLE: tuple[tuple[str, Rule, Reason], ...] = (
     ("later step, delay not yet over", lambda f: not f.told and not f.step_due, Reason.NONE),
     ("later step, still unacknowledged after the delay", lambda f: not f.told, Reason.ESCALATED),
     ("severity grew since the last page here", lambda f: f.grew, Reason.ESCALATED),
+    # After growth (a higher severity is the bigger news and its page shows the same state) and before
+    # the reminder (a new wave is news, a reminder is not). Muted and snoozed incidents stopped above:
+    # unlike growth, a wave does not end a snooze (alerting.incidents), because whoever snoozed has
+    # seen this event at this severity, and a pick-up of the same story is what a snooze is for (when
+    # it runs out, the wake page shows the timeline, wave included). A mute that lifts before the next
+    # page lets this row tell them. An acknowledgement does not stop it: the team on it must hear of
+    # the second wave.
+    ("flared again since the last page here", lambda f: f.flared_again, Reason.FLARED_AGAIN),
     (
         "acknowledged, unresolved, reminder interval passed",
         lambda f: f.acknowledged and f.reminder_due,

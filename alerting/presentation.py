@@ -28,6 +28,7 @@ EVENT_LABELS: dict[str, str] = {
     "opened": "発生",
     "updated": "更新",
     "escalated": "重大度の上昇",
+    "flared_again": "再燃",
     "acknowledge": "確認",
     "snooze": "保留",
     "wake": "保留解除",

@@ -24,6 +24,7 @@ EVENT_NAMES: dict[str, tuple[str, str]] = {
     "opened": ("検知", "Detected"),
     "updated": ("更新", "Updated"),
     "escalated": ("重大度の上昇", "Severity raised"),
+    "flared_again": ("再燃", "Flared again"),
     "acknowledge": ("確認（担当）", "Acknowledged"),
     "snooze": ("保留", "Snoozed"),
     "wake": ("保留解除", "Snooze ended"),

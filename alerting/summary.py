@@ -68,6 +68,7 @@ def _incident(incident: Incident, facts: IncidentFacts, url: str) -> dict[str, A
         "resolved_at": iso_utc(incident.resolved_at),
         "resolved_at_local": local_display(incident.resolved_at, tz),
         "acknowledged_by": incident.acknowledged_by,
+        "waves": incident.waves or 1,  # 2 and more: the event flared again (再燃)
         "score": incident.score,
         "observed": incident.observed,
         "expected": incident.expected,

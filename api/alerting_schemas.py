@@ -18,6 +18,7 @@ Locale = Literal["ja", "en"]
 WebhookEvent = Literal[
     "triggered",
     "escalated",
+    "flared_again",
     "reminder",
     "acknowledged",
     "snoozed",

@@ -329,6 +329,8 @@ INCIDENT_EXAMPLE: dict[str, Any] = {
     "negative_share": 0.63,
     "baseline_share": 0.12,
     "test": "nb_tail_1h",
+    "waves": 1,
+    "last_wave_at": "2026-11-21T05:06:00Z",
     "url": "http://127.0.0.1:8000/incidents/42",
 }
 
@@ -354,6 +356,10 @@ class IncidentOut(BaseModel):
     negative_share: float | None
     baseline_share: float | None
     test: str
+    # How many waves of activity the event has had: 2 or more = it flared again (再燃) after resting;
+    # `last_wave_at` is when the latest one was recorded. Null for incidents older than waves.
+    waves: int | None = None
+    last_wave_at: datetime | None = None
     url: str | None = None
 
 

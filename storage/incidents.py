@@ -42,6 +42,11 @@ class Incident(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Waves of activity (1 at open; +1 each time the event flares again after resting, 再燃) and when the
+    # latest one was recorded: wall-clock like created_at, so the notify decision can compare it with
+    # the time of the last page. NULL on rows written before migration 0008 or outside the detector.
+    waves: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_wave_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class IncidentEvent(Base):

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Protocol
 EVENTS = (
     "triggered",
     "escalated",
+    "flared_again",  # an open incident's event flared again after resting (再燃: a second wave)
     "reminder",
     "acknowledged",
     "snoozed",

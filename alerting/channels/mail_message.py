@@ -41,6 +41,7 @@ COLOURS = {"attention": "#f9a825", "warning": "#ef6c00", "flame": "#c62828"}
 EVENT_LINES: dict[str, tuple[str, str]] = {
     "triggered": ("新しいインシデント", "New incident"),
     "escalated": ("重大度が上がりました／未確認のままです", "Escalated"),
+    "flared_again": ("再燃しました（収まっていた投稿が再び急増）", "Flared again: a new wave after a lull"),
     "reminder": ("未解決のインシデント（リマインダー）", "Reminder: still unresolved"),
     "acknowledged": ("対応が始まりました", "Acknowledged"),
     "snoozed": ("保留されました", "Snoozed"),
@@ -61,6 +62,7 @@ SUBJECT_PHRASES: dict[str, tuple[str, str, str, str]] = {
         "negative posts rising",
     ),
 }
+
 
 def mail_templates(folder: Path) -> Environment:
     """Jinja for a mail's `<stem>.txt` and `<stem>.html` in `folder` (only the HTML is escaped)."""

@@ -69,6 +69,7 @@ MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})
 EVENT_POLICY: dict[str, tuple[bool, bool]] = {
     "triggered": (True, True),  # with a card already there: the snooze ran out, it needs eyes again
     "escalated": (True, True),
+    "flared_again": (True, True),  # as loud as an escalation: a second wave needs eyes again
     "reminder": (True, True),
     "acknowledged": (True, False),
     "snoozed": (True, False),

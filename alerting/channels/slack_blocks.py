@@ -5,7 +5,7 @@ Input is the context dict built by `alerting.summary.build_incident_context`. Ev
 
 - ``incident``: id, kind, status, severity, severity_label {ja, en}, started_at, resolved_at,
   observed, expected, ratio, negative_share, baseline_share, url, and if present acknowledged_by,
-  resolved_by, snoozed_until
+  resolved_by, snoozed_until, waves
 - ``brand``: name, timezone (display times), locale ("ja" | "en": which headline comes first)
 - ``headline``: {ja, en}
 - ``series``: [{start, total, negative}] → the text sparkline (works offline, no image needed)
@@ -59,6 +59,7 @@ EVENT_LINES: dict[str, tuple[str, str]] = {
     "updated": (":chart_with_upwards_trend:", "更新 Updated"),
     "escalated": (":arrow_double_up:", "深刻度上昇 Escalated"),
     "escalate": (":arrow_double_up:", "深刻度上昇 Escalated"),
+    "flared_again": (":repeat:", "再燃 Flared again"),
     "reminder": (":alarm_clock:", "リマインド Reminder: still open"),
     "acknowledge": (":eyes:", "対応開始 Acknowledged"),
     "acknowledged": (":eyes:", "対応開始 Acknowledged"),
@@ -353,6 +354,7 @@ def build_card(context: Mapping[str, Any], announcement: str | None = None) -> d
 CAUSES: dict[str, tuple[str, ...]] = {
     "triggered": ("wake", "opened"),  # on an existing card: the snooze ran out
     "escalated": ("escalated",),
+    "flared_again": ("flared_again",),
     "acknowledged": ("acknowledge", "acknowledged"),
     "snoozed": ("snooze", "snoozed"),
     "resolved": ("resolve", "resolved"),
@@ -388,6 +390,8 @@ def thread_line(event: str, context: Mapping[str, Any]) -> str:
     parts = [f"{emoji} *{label}*"]
     if event == "escalated":
         parts.append(f"→ {severity_label(incident)}")
+    if event == "flared_again" and incident.get("waves"):
+        parts.append(f"第{incident['waves']}波 wave {incident['waves']} · {severity_label(incident)}")
     if event == "snoozed" and incident.get("snoozed_until"):
         parts.append(f"until {_local_time(incident['snoozed_until'], zone)}")
     actor = entry.get("actor") or context.get("actor")

@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from alerting.channels.base import EVENTS
 from alerting.notify_policy import (
     DECISION_TABLE,
+    PAGING_EVENTS,
+    REASON_EVENTS,
     IncidentView,
     PreviousNotification,
     Reason,
@@ -28,6 +31,7 @@ OPEN = IncidentView(status="triggered", severity="warning", opened_at=T0)
 ACKED = replace(OPEN, status="acknowledged", acknowledged_at=T0 + 5 * M)
 SNOOZED = replace(OPEN, status="snoozed", snoozed_until=T0 + 60 * M)
 RESOLVED = replace(OPEN, status="resolved")
+WAVE = replace(OPEN, last_wave_at=T0 + 180 * M)  # flared again three hours after it opened
 
 
 def told(event: str = "triggered", at: datetime = T0, severity: str = "warning") -> PreviousNotification:
@@ -118,6 +122,67 @@ CASES = [
         Reason.REMINDER,
     ),
     ("acknowledged, route without reminders", told(), ACKED, PERSON, T0 + 600 * M, Reason.NONE),
+    # flared again (再燃): a wave recorded after the last page here
+    ("flared again after the page", told(), WAVE, SLACK, T0 + 181 * M, Reason.FLARED_AGAIN),
+    (
+        "flared again, acknowledged",
+        told(),
+        replace(ACKED, last_wave_at=T0 + 180 * M),
+        PERSON,
+        T0 + 181 * M,
+        Reason.FLARED_AGAIN,
+    ),
+    (
+        "flared again after a reminder",
+        told("reminder", T0 + 120 * M),
+        replace(ACKED, last_wave_at=T0 + 180 * M),
+        SLACK,
+        T0 + 181 * M,
+        Reason.FLARED_AGAIN,
+    ),
+    ("wave already paged here", told("flared_again", T0 + 180 * M), WAVE, SLACK, T0 + 200 * M, Reason.NONE),
+    (
+        "wave recorded with the first page (same moment)",
+        told(at=T0 + 180 * M),
+        WAVE,
+        SLACK,
+        T0 + 181 * M,
+        Reason.NONE,
+    ),
+    (
+        "first wave only (recorded at open)",
+        told(),
+        replace(OPEN, last_wave_at=T0),
+        SLACK,
+        T0 + M,
+        Reason.NONE,
+    ),
+    ("flared again, never told here: the first page", None, WAVE, SLACK, T0 + 181 * M, Reason.FIRST),
+    ("flared again, muted", told(), replace(WAVE, muted=True), SLACK, T0 + 181 * M, Reason.NONE),
+    (
+        "flared again while snoozed: a wave does not end a snooze",
+        told(),
+        replace(WAVE, status="snoozed", snoozed_until=T0 + 240 * M),
+        SLACK,
+        T0 + 181 * M,
+        Reason.NONE,
+    ),
+    (
+        "flared again, below route severity",
+        told(),
+        WAVE,
+        replace(CRISIS, min_severity="flame"),
+        T0 + 181 * M,
+        Reason.NONE,
+    ),
+    (
+        "flared again and grew: one escalation page",
+        told(severity="warning"),
+        replace(WAVE, severity="flame"),
+        SLACK,
+        T0 + 181 * M,
+        Reason.ESCALATED,
+    ),
 ]
 
 
@@ -141,3 +206,10 @@ def test_a_target_outside_the_route_filter_is_not_covered() -> None:
     assert RouteView("slack", "C2").covers(8, "volume")
     hook = RouteView("webhook", "3", events=frozenset({"triggered", "resolved"}))
     assert hook.wants("resolved") and not hook.wants("commented")
+    assert not hook.wants("flared_again")
+    assert RouteView("webhook", "4", events=frozenset({"flared_again"})).wants("flared_again")
+
+
+def test_every_paging_reason_has_a_channel_event() -> None:
+    assert REASON_EVENTS[Reason.FLARED_AGAIN] == "flared_again" and "flared_again" in PAGING_EVENTS
+    assert set(REASON_EVENTS.values()) <= set(EVENTS)

@@ -1,0 +1,64 @@
+"""The API side of "flared again" (再燃): webhooks can subscribe to it, incidents show their waves."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerting.incidents import apply_signal
+from detectors import Signal
+from storage.notifications import WebhookSubscription
+from tests.helpers import add_brand
+
+
+def _signal(at: datetime, reflare: bool = False) -> Signal:
+    return Signal(
+        at=at,
+        kind="volume",
+        severity="warning",
+        score=7.0,
+        observed=300.0,
+        expected=40.0,
+        upper=90.0,
+        test="nb_tail_1h",
+        escalation=reflare,
+        reflare=reflare,
+    )
+
+
+def test_a_webhook_can_subscribe_to_flared_again(
+    client: TestClient, make_key, factory: sessionmaker[Session]
+) -> None:  # type: ignore[no-untyped-def]
+    admin = make_key("admin")
+    body = {"url": "https://hooks.example.jp/pr", "events": ["flared_again", "triggered"]}
+    created = client.post("/api/v1/webhooks", headers=admin, json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["events"] == ["flared_again", "triggered"]
+    with factory() as session:
+        assert session.get(WebhookSubscription, created.json()["id"]).events == ["flared_again", "triggered"]
+    typo = client.post("/api/v1/webhooks", headers=admin, json={**body, "events": ["flared"]})
+    assert typo.status_code == 422
+
+
+def test_an_incident_shows_its_waves(
+    client: TestClient, make_key, factory: sessionmaker[Session], now: datetime
+) -> None:  # type: ignore[no-untyped-def]
+    with factory() as session, session.begin():
+        brand = add_brand(session, "さくら食品", ["さくら食品"], now).id
+        opened = now - timedelta(hours=3)
+        incident, _ = apply_signal(session, brand, _signal(opened), opened)
+        incident_id = incident.id
+    read = make_key("read")
+    first = client.get(f"/api/v1/incidents/{incident_id}", headers=read).json()
+    assert first["waves"] == 1
+    with factory() as session, session.begin():
+        _, what = apply_signal(session, brand, _signal(now - timedelta(minutes=5), reflare=True), now)
+        assert what == "escalated"
+    again = client.get(f"/api/v1/incidents/{incident_id}", headers=read).json()
+    assert again["waves"] == 2
+    assert datetime.fromisoformat(again["last_wave_at"].replace("Z", "+00:00")) == now
+    timeline = client.get(f"/api/v1/incidents/{incident_id}/timeline", headers=read)
+    assert timeline.status_code == 200, timeline.text
+    assert "flared_again" in [e["event"] for e in timeline.json()["items"]]
