@@ -4,6 +4,10 @@ Brands are ticked in batches: one transaction claims a batch's brand rows, reads
 open incidents and bucket history with one query each, runs the detector brand by brand and writes
 the expectations in one statement. A batch that fails is rolled back and redone one brand per
 transaction, so one brand's failure still does not stop the others.
+
+The bucket history comes from the ticker's `HistoryCache` (alerting/history_cache.py): a brand it
+has read recently reads only its last hours from the database. `history_cache=None` reads every
+brand's whole history each tick.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.expectations import expectation_row, store_expectations
+from alerting.history_cache import HistoryCache, HistoryRead, HistoryWant
 from alerting.incidents import (
     apply_signal,
     dedup_key,
@@ -111,6 +116,11 @@ class BrandPlan:
     def since(self) -> datetime:
         return self.todo[0] - self.history
 
+    @property
+    def through(self) -> datetime | None:
+        """The last bucket the brand's detector run evaluated (None: none yet)."""
+        return self.run.evaluated_through if self.run is not None else None
+
 
 def _buckets_to_evaluate(
     brand: Brand, run: DetectorRun | None, first_seen: datetime | None, last_closed: datetime
@@ -178,20 +188,26 @@ class DetectionTicker:
         auto_resolve: timedelta | None = None,
         notifier: Notifier | None = None,
         batch_brands: int = BATCH_BRANDS,
+        history_cache: HistoryCache | Literal["default"] | None = "default",
     ) -> None:
         """`auto_resolve`: resolve after this long without an anomalous bucket. None follows the
         detector: an incident resolves when the detector's event ends (its quiet period, e.g. 12 h).
         `notifier`: writes the outbox rows for what changed, in the same transaction (None: record only).
-        `batch_brands`: brands per transaction."""
+        `batch_brands`: brands per transaction.
+        `history_cache`: keeps the brands' bucket history between ticks (default: a new
+        `HistoryCache()`); None reads the whole history from the database every tick."""
         self.factory = factory
         self.auto_resolve = auto_resolve
         self.notifier = notifier
         self.batch_brands = batch_brands
+        self.history_cache = HistoryCache() if history_cache == "default" else history_cache
 
     def tick(self, now: datetime) -> TickSummary:
         summary = TickSummary()
         with self.factory() as session:
             brand_ids = list(session.scalars(select(Brand.id).order_by(Brand.id)))
+        if self.history_cache is not None:
+            brand_ids = self.history_cache.order(brand_ids)
         for i in range(0, len(brand_ids), self.batch_brands):
             batch = brand_ids[i : i + self.batch_brands]
             if not self._tick_batch(batch, now, summary) and len(batch) > 1:
@@ -207,29 +223,46 @@ class DetectionTicker:
                 brands = claim_brands(session, brand_ids)
                 part.skipped = len(brand_ids) - len(brands)
                 part.brands = len(brands)
-                self._tick_brands(session, brands, now, part)
+                read = self._tick_brands(session, brands, now, part)
         except Exception:
             log.exception("detection tick failed for brand(s) %s", brand_ids)
             return False
+        if read is not None and self.history_cache is not None:  # only what a committed batch read
+            self.history_cache.keep(read)
         summary.merge(part)
         return True
 
     def _tick_brands(
         self, session: Session, brands: list[Brand], now: datetime, summary: TickSummary
-    ) -> None:
+    ) -> HistoryRead | None:
+        """Evaluate the brands; returns what was read through the history cache (to keep once the
+        batch has committed), if there is one."""
         plans = [plan for plan in _plan(session, brands, now) if plan.todo] if brands else []
         if not plans:
-            return
+            return None
         ids = [plan.brand.id for plan in plans]
-        since, until = min(plan.since for plan in plans), max(plan.todo[-1] for plan in plans)
         open_keys = _open_incident_keys(session, ids)
-        series = load_bucket_series(session, ids, since, until)
+        series, read = self._read_history(session, plans, now)
         expectations: list[dict[str, Any]] = []
         for plan in plans:
             with collector_paused():
                 brand_series = series.get(plan.brand.id, EMPTY)
                 self._tick_brand(session, plan, brand_series, open_keys, now, summary, expectations)
+            if read is not None:
+                read.evaluated(plan.brand.id, plan.todo)
         store_expectations(session, expectations)
+        return read
+
+    def _read_history(
+        self, session: Session, plans: list[BrandPlan], now: datetime
+    ) -> tuple[dict[int, BucketSeries], HistoryRead | None]:
+        """The batch's bucket history: through the cache, or all of it from the database."""
+        if self.history_cache is None:
+            since, until = min(plan.since for plan in plans), max(plan.todo[-1] for plan in plans)
+            return load_bucket_series(session, [plan.brand.id for plan in plans], since, until), None
+        wants = {plan.brand.id: HistoryWant(plan.since, plan.todo[-1], plan.through) for plan in plans}
+        read = self.history_cache.read(session, wants, now)
+        return read.series, read
 
     def _tick_brand(
         self,

@@ -1,7 +1,7 @@
 """Cost of one live detection tick (alerting.tick) against the pure detector on the same histories.
 
     .venv/bin/python benchmarks/tick_cost.py [--brands 1000] [--days 28] [--stores sqlite,postgresql]
-        [--workers 1,2,3] [--pg URL] [--keep]
+        [--workers 1,2,3] [--warm 2] [--pg URL] [--keep]
 
 Per store, a fresh database: --brands brands with --days of 5-minute buckets each (daily cycle,
 negative-binomial noise, negatives, authors; every bucket stored), and each brand's detector state
@@ -11,6 +11,11 @@ incident lookups, commits). The baseline in the same run is `detect_tick` alone 
 windows the tick evaluates (BucketPoint lists built beforehand, one brand at a time), timed just
 before the tick, so the ratio is the tick's overhead over the detector; `detect_tick_arrays` alone
 (the same windows as arrays, what the tick passes) is timed alongside and must decide the same.
+That tick runs without the history cache (`history_cache=None`: every brand reads its 28 days).
+Then, from the same state, one ticker with its history cache (alerting/history_cache.py) ticks
+again: cold (an empty cache: every brand read in full), then --warm ticks with one new bucket per
+brand added before each (a brand reads only its last hours; about one in twelve is due for its
+hourly full read), then one more tick without the cache over the next bucket, to bracket them.
 On PostgreSQL, --workers N tick processes then tick the same state at once (brand row locks split
 the brands): wall time from "go" to the last one done. PostgreSQL needs --pg or
 NOROSHI_TEST_DATABASE_URL (a throw-away database is created on that server and dropped, unless
@@ -27,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,8 +41,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text, update  # noqa: E402
+from sqlalchemy import insert, literal, select, text, update  # noqa: E402
 
+from alerting.history_cache import HistoryCache  # noqa: E402
 from alerting.tick import DetectionTicker  # noqa: E402
 from benchmarks.scratch_db import create_database, drop_database  # noqa: E402
 from detectors import BucketPoint, DetectorConfig, DetectorState, detect_tick  # noqa: E402
@@ -45,6 +52,7 @@ from detectors.series import BucketArrays  # noqa: E402
 from storage.brands import Brand  # noqa: E402
 from storage.engine import make_engine, make_session_factory, normalize_url, transaction  # noqa: E402
 from storage.incidents import DetectorRun  # noqa: E402
+from storage.mentions import Bucket  # noqa: E402
 from storage.migrations import upgrade  # noqa: E402
 
 FIVE = timedelta(minutes=5)
@@ -172,13 +180,74 @@ def pure_detector_seconds(brands: int, n: int, days: int) -> tuple[float, float]
 
 
 def tick_seconds(url: str) -> tuple[float, int, int]:
+    """One tick without the history cache (every brand reads its 28 days), evaluating LAST."""
     engine = make_engine(url)
-    ticker = DetectionTicker(make_session_factory(engine))
+    ticker = DetectionTicker(make_session_factory(engine), history_cache=None)
     started = time.perf_counter()
     summary = ticker.tick(NOW)
     elapsed = time.perf_counter() - started
     engine.dispose()
     return elapsed, summary.brands, summary.buckets_evaluated
+
+
+def add_bucket(url: str, start: datetime) -> None:
+    """One new bucket per brand at `start` (a copy of the brand's bucket a day earlier: same hour)."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Bucket).from_select(
+                ["brand_id", "start", "total", "negative", "reach", "authors"],
+                select(
+                    Bucket.brand_id,
+                    literal(start, type_=Bucket.__table__.c.start.type),
+                    Bucket.total,
+                    Bucket.negative,
+                    Bucket.reach,
+                    Bucket.authors,
+                ).where(Bucket.start == start - timedelta(days=1)),
+            )
+        )
+    engine.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class TickRun:
+    what: str
+    seconds: float
+    buckets: int
+    full: int  # brands read in full (cached ticks)
+    tail: int  # brands that read only their recent tail
+
+
+def cached_ticks(url: str, n: int, warm: int) -> list[TickRun]:
+    """From the state before LAST again: one ticker with its history cache ticks LAST (cold: every
+    brand read in full), then `warm` more ticks, one new bucket per brand added before each; then one
+    more tick without the cache over the next new bucket, to bracket the cached ones."""
+    reset(url, n)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    cache = HistoryCache()
+    ticker = DetectionTicker(factory, history_cache=cache)
+    runs = []
+    for k in range(warm + 2):
+        if k:
+            add_bucket(url, LAST + k * FIVE)
+        uncached = k == warm + 1
+        current = DetectionTicker(factory, history_cache=None) if uncached else ticker
+        full, tail = cache.full_reads, cache.tail_reads
+        started = time.perf_counter()
+        summary = current.tick(NOW + k * FIVE)
+        seconds = time.perf_counter() - started
+        what = "no cache, again" if uncached else ("cache cold" if k == 0 else f"cache warm {k}")
+        runs.append(
+            TickRun(
+                what, seconds, summary.buckets_evaluated, cache.full_reads - full, cache.tail_reads - tail
+            )
+        )
+        print(f"tick {what}: {seconds:.2f} s {runs[-1]}", flush=True)
+    print(f"history cache: {len(cache)} brands, {cache.nbytes() / 1e6:.0f} MB of arrays", flush=True)
+    engine.dispose()
+    return runs
 
 
 def reset(url: str, n: int) -> None:
@@ -242,9 +311,15 @@ def measure(store: str, args: argparse.Namespace, folder: Path) -> tuple[list[st
             f"{arrays / pure:.2f}× |"
         )
         cost.append(
-            f"| {store} | one tick ({brands} brands, {evaluated} buckets) | {seconds:.2f} | "
+            f"| {store} | tick, no cache ({brands} brands, {evaluated} buckets) | {seconds:.2f} | "
             f"{seconds * per:.2f} | {seconds / pure:.2f}× |"
         )
+        for run in cached_ticks(url, n, args.warm):
+            reads = f"{run.full} full + {run.tail} tail reads" if run.full + run.tail else "all full reads"
+            cost.append(
+                f"| {store} | tick, {run.what} ({run.buckets} buckets; {reads}) | {run.seconds:.2f} | "
+                f"{run.seconds * per:.2f} | {run.seconds / pure:.2f}× |"
+            )
         if store == "postgresql":
             split = _scaling(url, n, args.workers, seconds)
     finally:
@@ -275,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--workers", default="1,2,3", help="PostgreSQL: tick processes at once")
     parser.add_argument("--pg", default=os.environ.get("NOROSHI_TEST_DATABASE_URL"))
+    parser.add_argument("--warm", type=int, default=2, help="cached ticks after the cold one")
     parser.add_argument("--keep", action="store_true", help="keep the databases (and print their URLs)")
     parser.add_argument("--tick-worker", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -21,6 +21,7 @@ from alerting.channels.mailer import EmailChannel
 from alerting.channels.slack import SlackChannel, SlackWebhookChannel
 from alerting.channels.webhook import SubscriptionStore, WebhookChannel
 from alerting.escalation import EscalationSweep
+from alerting.history_cache import HistoryCache
 from alerting.notify import Notifier, NotifyConfig
 from alerting.notify_policy import RouteView
 from alerting.outbox import DeliveryConfig, OutboxWorker
@@ -130,7 +131,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         key, lifetime = settings.secret_key.get_secret_value(), timedelta(days=settings.page_link_days)
         build_context = signing_context_builder(build_incident_context, key, lifetime)
     notifier = Notifier(build_context, NotifyConfig(settings.public_url, default_routes(settings)))
-    ticker = DetectionTicker(factory, auto_resolve=auto_resolve, notifier=notifier)
+    history = HistoryCache(settings.tick_cache_brands) if settings.tick_cache_brands else None
+    ticker = DetectionTicker(factory, auto_resolve=auto_resolve, notifier=notifier, history_cache=history)
     actions = IncidentActions(notifier)
     delivery = DeliveryConfig(
         max_attempts=settings.delivery_max_attempts,

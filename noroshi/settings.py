@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     detect_interval_seconds: int = Field(
         30, ge=1, description="how often the detection tick looks for closed buckets"
     )
+    tick_cache_brands: int = Field(
+        2000,
+        ge=0,
+        description="brands whose bucket history a worker keeps between detection ticks"
+        " (about 190 KB each with 28 days; 0: read it all from the database every tick)",
+    )
     collect_max_backoff_seconds: int = Field(
         3600, ge=1, description="ceiling of the exponential backoff of a failing source"
     )

@@ -3,18 +3,19 @@
 A live tick reads 28 days of 5-minute buckets (8,064 rows) for every brand. Read as ORM objects or
 through the UTC datetime type, that cost several times the detector itself; here a whole batch of
 brands comes back in one query, one row per brand, and bucket starts become integer epoch seconds
-without a Python datetime per row.
+without a Python datetime per row. Each brand may start at its own time (`load_bucket_ranges`): the
+tick's history cache (alerting/history_cache.py) reads only the recent tail of the brands it holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, ColumnElement, Text, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.mentions import Bucket
@@ -76,7 +77,27 @@ def load_bucket_series(
 ) -> dict[int, BucketSeries]:
     """Every brand's buckets starting in [since, until], one query for all of them (brands without
     any are left out)."""
-    if not brand_ids:
+    return load_bucket_ranges(session, dict.fromkeys(brand_ids, since), until)
+
+
+def _ranges(since_by_brand: Mapping[int, datetime], until: datetime) -> ColumnElement[bool]:
+    """Each brand's rows from its own `since` to `until`. Brands are grouped by `since` (a tick has
+    one or two distinct values in the steady state: full reads and the detection tick's cached
+    brands reading their tail), so the condition stays an OR of a few `brand_id IN (...) AND start
+    >= ...` terms, which PostgreSQL runs as a BitmapOr of index range scans (one per term)."""
+    groups: dict[datetime, list[int]] = {}
+    for brand_id, since in since_by_brand.items():
+        groups.setdefault(since, []).append(brand_id)
+    terms = [and_(Bucket.brand_id.in_(ids), Bucket.start >= since) for since, ids in groups.items()]
+    return and_(or_(*terms), Bucket.start <= until)
+
+
+def load_bucket_ranges(
+    session: Session, since_by_brand: Mapping[int, datetime], until: datetime
+) -> dict[int, BucketSeries]:
+    """Each brand's buckets starting in [its since, until], one query for all of them (brands without
+    any are left out)."""
+    if not since_by_brand:
         return {}
     dialect = session.get_bind().dialect.name
     # One row per brand with each column joined into a string: millions of rows of Python ints cost
@@ -86,7 +107,7 @@ def load_bucket_series(
     columns = (_starts(dialect), Bucket.total, Bucket.negative, Bucket.authors, Bucket.reach)
     query = (
         select(Bucket.brand_id, *(_joined(column, dialect) for column in columns))
-        .where(Bucket.brand_id.in_(list(brand_ids)), Bucket.start >= since, Bucket.start <= until)
+        .where(_ranges(since_by_brand, until))
         .group_by(Bucket.brand_id)
     )
     out: dict[int, BucketSeries] = {}
