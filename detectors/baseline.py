@@ -23,7 +23,8 @@ long event is judged against the brand's level before it rather than against its
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -61,19 +62,19 @@ class Baseline:
     csum_profile: np.ndarray  # prefix sums of profile1 with NaN as 0
     csum_profile_n: np.ndarray  # prefix counts of positions where profile1 is defined
     csum_excluded: np.ndarray | None = None  # prefix counts of excluded buckets (None = none)
-    csum_prior: np.ndarray | None = None  # prefix sums of the time-of-day prior (None = flat)
 
     @classmethod
     def build(
         cls, frame: Frame, lags: tuple[int, ...], profile_start: int, excluded: np.ndarray | None = None
     ) -> Baseline:
-        csum_total = prefix(frame.total)
+        """The plain baseline (or, with `excluded`, the one without those buckets; see `excluding`)."""
+        csum_total = frame.csum_total
         start = max(0, profile_start)
         pos = np.arange(start, frame.n, dtype=np.int64)
         # kept as hour sums (exact half-integers) so that sums over it are exact whatever the start
         profile1, matched = _profile(frame, csum_total, lags, pos, 1, scaled=False)
         defined = ~np.isnan(profile1) & matched  # the level only uses hours with a same-type profile
-        return cls(
+        plain = cls(
             frame=frame,
             lags=lags,
             csum_total=csum_total,
@@ -81,9 +82,20 @@ class Baseline:
             profile1=profile1,
             csum_profile=prefix(np.where(defined, profile1, 0.0)),
             csum_profile_n=prefix(defined.astype(np.int64)),
-            csum_excluded=None if excluded is None else prefix(excluded.astype(np.int64)),
-            csum_prior=prefix(bucket_multipliers(frame)),
         )
+        return plain if excluded is None else plain.excluding(excluded)
+
+    @cached_property
+    def csum_prior(self) -> np.ndarray:
+        """Prefix sums of the time-of-day prior: only the recent mode reads them, so only on demand."""
+        return prefix(bucket_multipliers(self.frame))
+
+    def excluding(self, excluded: np.ndarray) -> Baseline:
+        """The same baseline with `excluded` buckets kept out of the level and the recent rate.
+
+        The profile does not depend on the exclusion, so an ongoing event costs no second build.
+        """
+        return replace(self, csum_excluded=prefix(excluded.astype(np.int64)))
 
     def clean(self, ends: np.ndarray, width: int) -> np.ndarray:
         """True where the `width` buckets ending at `ends` hold no excluded bucket."""
@@ -94,28 +106,50 @@ class Baseline:
 
     def is_seasonal(self, pos: np.ndarray, width: int) -> np.ndarray:
         """True where the expected count comes from the seasonal profile, False in recent mode."""
-        return ~np.isnan(seasonal_profile(self.frame, self.csum_total, self.lags, pos, width))
+        return ~np.isnan(self.profile(pos, width))
 
     def expected(self, pos: np.ndarray, width: int) -> np.ndarray:
         """Expected window sum (width buckets ending at each position); NaN = not enough history."""
         return self.expected_and_mode(pos, width)[0]
 
-    def expected_and_mode(self, pos: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-        """`expected` and `is_seasonal` at once (the seasonal profile is the costly part of both)."""
-        frame = self.frame
-        profile = seasonal_profile(frame, self.csum_total, self.lags, pos, width)
-        seasonal = profile * self._level(pos, width)
+    def profile(self, pos: np.ndarray, width: int) -> np.ndarray:
+        """`seasonal_profile` at `pos`: the same with or without exclusions (it reads no level)."""
+        return seasonal_profile(self.frame, self.csum_total, self.lags, pos, width)
+
+    def expected_and_mode(
+        self, pos: np.ndarray, width: int, profile: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`expected` and `is_seasonal` at once (the seasonal profile is the costly part of both).
+
+        `profile` = `self.profile(pos, width)` when the caller has it already.
+        """
+        if profile is None:
+            profile = self.profile(pos, width)
+        seasonal = ~np.isnan(profile)
+        # Each mode is computed only where it is used: every step of both is per position (no value
+        # depends on another position), so the subsets give the same numbers as computing everywhere,
+        # and a brand with a profile (the usual case) never pays for the recent mode.
+        if seasonal.all():
+            out = profile * self._level(pos, width)
+        else:
+            out = np.full(pos.shape[0], np.nan)
+            if seasonal.any():
+                out[seasonal] = profile[seasonal] * self._level(pos[seasonal], width)
+            out[~seasonal] = self._recent(pos[~seasonal], width)
+        floor = MIN_EXPECTED_PER_HOUR * width * self.frame.bucket_minutes / 60.0
+        return np.where(np.isnan(out), np.nan, np.maximum(out, floor)), seasonal
+
+    def _recent(self, pos: np.ndarray, width: int) -> np.ndarray:
+        """Recent-mode expected window sums at `pos`, skipping excluded hours when that leaves enough."""
+        frame, prior = self.frame, self.csum_prior
         clean = None if self.csum_excluded is None else self.clean
-        prior = self.csum_prior
         recent = recent_expected(frame, self.csum_total, pos, width, clean, prior)
         if clean is not None:
             # Exclusion must never blind the detector: with too few clean hours left (an event that
             # opened early in a new brand's life), judge against the recent hours as they are.
             unclean = recent_expected(frame, self.csum_total, pos, width, csum_prior=prior)
             recent = np.where(np.isnan(recent), unclean, recent)
-        out = np.where(np.isnan(profile), recent, seasonal)
-        floor = MIN_EXPECTED_PER_HOUR * width * frame.bucket_minutes / 60.0
-        return np.where(np.isnan(out), np.nan, np.maximum(out, floor)), ~np.isnan(profile)
+        return recent
 
     def _level(self, pos: np.ndarray, width: int) -> np.ndarray:
         """Median over the hours of the day before the test window of observed ÷ profile.
@@ -123,23 +157,34 @@ class Baseline:
         Hours without a complete profile are skipped, and so are empty hours where the profile expects
         at least GAP_EXPECTED posts: that is a collection gap, not a quiet brand. Needs LEVEL_MIN_HOURS.
         """
-        frame = self.frame
-        hour = buckets(60, frame.bucket_minutes)
-        span = profile_span(frame, 1)
+        hour = buckets(60, self.frame.bucket_minutes)
         n_hours = round(LEVEL_DAYS * 24)
         ends = (pos - width)[:, None] - hour * np.arange(n_hours)[None, :]
-        observed, known = window_sum(self.csum_total, ends.ravel(), hour)
-        a = clamp(ends.ravel() - hour + 1 - self.profile_start, 0, self.profile1.shape[0])
-        b = clamp(ends.ravel() + 1 - self.profile_start, 0, self.profile1.shape[0])
-        expected = (self.csum_profile[b] - self.csum_profile[a]) / span
+        first = int(ends.min()) if ends.size else 0
+        reach = int(ends.max()) - first + 1 if ends.size else 0
+        if reach < ends.size:
+            # The dispersion's past positions are a few buckets apart, so their days overlap: each hour
+            # ending in the covered range is evaluated once and gathered (the same numbers, per hour).
+            ratio, ok = self._hour_ratios(np.arange(first, first + reach, dtype=np.int64), hour)
+            ratio, ok = ratio[ends - first], ok[ends - first]
+        else:
+            ratio, ok = self._hour_ratios(ends.ravel(), hour)
+            ratio, ok = ratio.reshape(ends.shape), ok.reshape(ends.shape)
+        level = median_of_valid(ratio.T, ok.T, LEVEL_MIN_HOURS)
+        return np.where(np.isnan(level), 1.0, level)
+
+    def _hour_ratios(self, ends: np.ndarray, hour: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per hour ending at `ends`: (observed + pseudo) ÷ (profile + pseudo), and whether it counts."""
+        observed, known = window_sum(self.csum_total, ends, hour)
+        a = clamp(ends - hour + 1 - self.profile_start, 0, self.profile1.shape[0])
+        b = clamp(ends + 1 - self.profile_start, 0, self.profile1.shape[0])
+        expected = (self.csum_profile[b] - self.csum_profile[a]) / profile_span(self.frame, 1)
         defined = (self.csum_profile_n[b] - self.csum_profile_n[a] == hour) & known
-        defined &= ends.ravel() - hour + 1 >= self.profile_start
-        defined &= self.clean(ends.ravel(), hour)
+        defined &= ends - hour + 1 >= self.profile_start
+        defined &= self.clean(ends, hour)
         gap = (observed == 0) & (expected >= GAP_EXPECTED)
         ratio = (observed + LEVEL_PSEUDO) / (expected + LEVEL_PSEUDO)
-        ok = (defined & ~gap).reshape(ends.shape)
-        level = median_of_valid(ratio.reshape(ends.shape).T, ok.T, LEVEL_MIN_HOURS)
-        return np.where(np.isnan(level), 1.0, level)
+        return ratio, defined & ~gap
 
 
 def seasonal_profile(
@@ -179,11 +224,13 @@ def _profile(
     values = sums.reshape(idx.shape)
     valid = valid.reshape(idx.shape) & (idx <= (pos - width)[None, :])
     same = frame.weekend[clamp(raw + shift, 0, frame.n - 1)] == frame.weekend[here][None, :]
-    matched_med = median_of_valid(values, valid & same, MIN_LAGS)
-    any_med = median_of_valid(values, valid, MIN_LAGS)
-    matched = ~np.isnan(matched_med)
-    values = np.where(matched, matched_med, any_med)
-    return (values * (width / span) if scaled else values), matched
+    median = median_of_valid(values, valid & same, MIN_LAGS)
+    matched = ~np.isnan(median)
+    # All days vote only where too few of the same type exist; the median is per column, so computing
+    # it on those columns alone gives the same numbers (and usually there are none).
+    if not matched.all():
+        median[~matched] = median_of_valid(values[:, ~matched], valid[:, ~matched], MIN_LAGS)
+    return (median * (width / span) if scaled else median), matched
 
 
 def profile_span(frame: Frame, width: int) -> int:

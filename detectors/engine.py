@@ -23,7 +23,7 @@ from detectors.negativity import (
     ShareResult,
     ShareRule,
     betabinom_isf,
-    evaluate_share,
+    evaluate_shares,
     share_baseline,
     share_conditions,
 )
@@ -110,8 +110,8 @@ def evaluate(
     lags = lag_days(config.history_days)
     profile_start = 0 if dense else int(pos.min()) - lookback_buckets(frame.bucket_minutes) - 1
     widths = scale_widths(frame.bucket_minutes)
-    base = Baseline.build(frame, lags, profile_start, excluded)
-    plain = Baseline.build(frame, lags, profile_start) if excluded is not None and plain_all is None else None
+    plain = Baseline.build(frame, lags, profile_start)
+    base = plain if excluded is None else plain.excluding(excluded)
     volume = [
         evaluate_scale(base, pos, label, width, dense, plain, None if plain_all is None else plain_all[k])
         for k, (label, width) in enumerate(widths)
@@ -120,7 +120,7 @@ def evaluate(
         shares, negativity = share_results
     else:
         shares = share_baseline(frame, pos, max(1, min(7, config.history_days - 1)))
-        negativity = [evaluate_share(frame, shares, pos, label, width) for label, width in widths]
+        negativity = evaluate_shares(frame, shares, pos, widths)
     tests = calibration.multiplicity([width for _, width in widths])
     share_rule = SHARE_RULES[config.sensitivity]
     views = {

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from detectors.series import Frame, buckets, median_of_valid, prefix, window_sum
+from detectors.series import Frame, buckets, median_of_valid, window_sum
 
 BLOCK_HOURS = 6
 BASELINE_DAYS = 7
@@ -85,7 +85,7 @@ def share_baseline(frame: Frame, pos: np.ndarray, days: int = BASELINE_DAYS) -> 
     n_blocks = max(1, round(min(days, BASELINE_DAYS) * 24 / BLOCK_HOURS))
     end = pos - buckets(EXCLUDE_HOURS * 60, frame.bucket_minutes)
     ends = end[:, None] - block * np.arange(n_blocks)[None, :]
-    csum_total, csum_neg = prefix(frame.total), prefix(frame.negative)
+    csum_total, csum_neg = frame.csum_total, frame.csum_negative
     tot, valid = window_sum(csum_total, ends.ravel(), block)
     neg, _ = window_sum(csum_neg, ends.ravel(), block)
     tot = tot.reshape(ends.shape).astype(np.float64)
@@ -126,22 +126,38 @@ def block_rho(neg: np.ndarray, tot: np.ndarray, valid: np.ndarray, pi: np.ndarra
     return np.clip(rho, RHO_MIN, RHO_MAX)
 
 
-def evaluate_share(
-    frame: Frame, baseline: ShareBaseline, pos: np.ndarray, label: str, width: int
-) -> ShareResult:
-    total, known = window_sum(prefix(frame.total), pos, width)
-    negative, _ = window_sum(prefix(frame.negative), pos, width)
-    authors, _ = window_sum(prefix(frame.authors), pos, width)
-    pi = baseline.share
-    opinion = known & ~np.isnan(pi) & (total > 0)
-    pvalue = np.ones(pos.shape[0])
-    if opinion.any():
-        p = pi[opinion]
-        weight = 1.0 / baseline.rho[opinion] - 1.0
-        pvalue[opinion] = stats.betabinom.sf(
-            negative[opinion] - 1, total[opinion], p * weight, (1 - p) * weight
+def evaluate_shares(
+    frame: Frame, baseline: ShareBaseline, pos: np.ndarray, scales: list[tuple[str, int]]
+) -> list[ShareResult]:
+    """The share test at `pos` for each (label, width) scale.
+
+    All scales' tails go through one `stats.betabinom.sf` call: its per-call argument handling costs
+    more than the few tails of a live tick, and it computes each element on its own, so batching the
+    scales changes no number.
+    """
+    results: list[ShareResult] = []
+    opinions: list[np.ndarray] = []
+    for label, width in scales:
+        total, known = window_sum(frame.csum_total, pos, width)
+        negative, _ = window_sum(frame.csum_negative, pos, width)
+        authors, _ = window_sum(frame.csum_authors, pos, width)
+        opinions.append(known & ~np.isnan(baseline.share) & (total > 0))
+        pvalue = np.ones(pos.shape[0])
+        results.append(
+            ShareResult(label, width, negative.astype(np.float64), total.astype(np.float64), pvalue, authors)
         )
-    return ShareResult(label, width, negative.astype(np.float64), total.astype(np.float64), pvalue, authors)
+    if any(opinion.any() for opinion in opinions):
+        pairs = list(zip(results, opinions, strict=True))
+        negative = np.concatenate([r.negative[o] for r, o in pairs]).astype(np.int64)
+        total = np.concatenate([r.total[o] for r, o in pairs]).astype(np.int64)
+        p = np.concatenate([baseline.share[o] for _, o in pairs])
+        weight = np.concatenate([1.0 / baseline.rho[o] - 1.0 for _, o in pairs])
+        tails = stats.betabinom.sf(negative - 1, total, p * weight, (1 - p) * weight)
+        for (r, o), part in zip(
+            pairs, np.split(tails, np.cumsum([o.sum() for _, o in pairs])[:-1]), strict=True
+        ):
+            r.pvalue[o] = part
+    return results
 
 
 def betabinom_isf(pvalue: float, total: float, share: float, rho: float) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
@@ -49,6 +49,21 @@ class Frame:
 
     def at(self, index: int) -> datetime:
         return self.start + timedelta(minutes=self.bucket_minutes * index)
+
+    # Prefix sums of the counts, computed once per frame: the baseline, every scale and the share test
+    # all read window sums of the same arrays. (cached_property writes the instance dict directly, so it
+    # works on a frozen dataclass; the arrays are never mutated.)
+    @cached_property
+    def csum_total(self) -> np.ndarray:
+        return prefix(self.total)
+
+    @cached_property
+    def csum_negative(self) -> np.ndarray:
+        return prefix(self.negative)
+
+    @cached_property
+    def csum_authors(self) -> np.ndarray:
+        return prefix(self.authors)
 
 
 def buckets(minutes: float, bucket_minutes: int) -> int:
@@ -204,9 +219,12 @@ def clamp(values: np.ndarray | int, low: int, high: int) -> np.ndarray:
 
 def window_sum(csum: np.ndarray, pos: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Sum of the `width` buckets ending at each position; second array says where it is defined."""
-    valid = (pos - width + 1 >= 0) & (pos < csum.shape[0] - 1)
-    hi = clamp(pos + 1, 0, csum.shape[0] - 1)
-    lo = clamp(pos - width + 1, 0, csum.shape[0] - 1)
+    last = csum.shape[0] - 1
+    first = pos - (width - 1)
+    valid = (first >= 0) & (pos < last)
+    # clamp inlined: this runs a few dozen times per tick on small arrays, where each call counts
+    hi = np.minimum(np.maximum(pos + 1, 0), last)
+    lo = np.minimum(np.maximum(first, 0), last)
     return csum[hi] - csum[lo], valid
 
 
@@ -215,8 +233,8 @@ def median_of_valid(values: np.ndarray, valid: np.ndarray, minimum: int) -> np.n
     filled = np.where(valid, values.astype(np.float64), np.inf)
     ordered = np.sort(filled, axis=0)
     count = valid.sum(axis=0)
-    low = np.clip((count - 1) // 2, 0, values.shape[0] - 1)
-    high = np.clip(count // 2, 0, values.shape[0] - 1)
+    low = clamp((count - 1) // 2, 0, values.shape[0] - 1)
+    high = clamp(count // 2, 0, values.shape[0] - 1)
     cols = np.arange(values.shape[1])
     med = (ordered[low, cols] + ordered[high, cols]) / 2.0
     return np.where(count >= max(minimum, 1), med, np.nan)

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats
 
 from detectors.baseline import Baseline
-from detectors.series import buckets, prefix, window_sum
+from detectors.series import buckets, clamp, window_sum
 
 SCALES_MINUTES: tuple[int, ...] = (15, 60, 180)
 DISPERSION_DAYS = 2.0
@@ -101,35 +101,77 @@ def estimate_phi(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
 
 
 def _rowwise_quantiles(values: np.ndarray, valid: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
-    """Linear-interpolated quantiles of each row's valid entries (NaN for an empty row)."""
+    """Linear-interpolated quantiles of each row's valid entries (NaN for an empty row).
+
+    All quantiles are read from one sort in one set of array operations (columns = quantiles): the
+    live tick has a single row, so the per-operation overhead, not the arithmetic, is the cost.
+    """
     ordered = np.sort(np.where(valid, values, np.inf), axis=1)
-    n = valid.sum(axis=1)
-    rows = np.arange(values.shape[0])
-    out = []
-    for q in qs:
-        h = (np.maximum(n, 1) - 1) * q
-        lo = np.floor(h).astype(np.int64)
-        hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
-        a = ordered[rows, lo]
-        b = ordered[rows, hi]
-        frac = h - lo
-        value = np.where(frac == 0, a, a + (b - a) * frac)
-        out.append(np.where(n > 0, value, np.nan))
-    return out
+    n = valid.sum(axis=1)[:, None]
+    h = (np.maximum(n, 1) - 1) * np.asarray(qs, dtype=np.float64)[None, :]
+    lo = np.floor(h).astype(np.int64)
+    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+    rows = np.arange(ordered.shape[0])[:, None]
+    a, b = ordered[rows, lo], ordered[rows, hi]
+    frac = h - lo
+    value = np.where(frac == 0, a, a + (b - a) * frac)
+    return list(np.where(n > 0, value, np.nan).T)
+
+
+# `stats.nbinom.sf` / `.isf` check, broadcast and mask their arguments on every call, which costs more
+# than the tail itself for the live tick's few values. The two functions below call the very ufuncs those
+# methods evaluate (scipy's Boost wrappers, in the private `scipy.special._ufuncs`) and reproduce their
+# handling of the support's edge and of invalid parameters, so the numbers are bit-identical.
+# (The public `special.betaincc` computes the same tail but differs in the last bits; `nbdtrc`
+# truncates the non-integer size.) A scipy that moves them gets the public methods: slower, same numbers
+# (tests/detectors/test_nb_tail.py holds both paths to `stats.nbinom`).
+try:
+    from scipy.special._ufuncs import _nbinom_isf, _nbinom_sf
+except ImportError:  # pragma: no cover - depends on the installed scipy
+    _nbinom_isf = _nbinom_sf = None
 
 
 def nb_sf(observed: np.ndarray, mu: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """P(X >= observed) for X ~ NB(mean mu, variance mu + phi mu^2)."""
+    """P(X >= observed) for X ~ NB(mean mu, variance mu + phi mu^2); as `stats.nbinom.sf(observed - 1)`."""
     size = 1.0 / phi
     prob = size / (size + mu)
-    return np.asarray(stats.nbinom.sf(observed - 1, size, prob), dtype=np.float64)
+    if _nbinom_sf is None:
+        return np.asarray(stats.nbinom.sf(observed - 1, size, prob), dtype=np.float64)
+    k = np.asarray(observed - 1, dtype=np.float64)
+    valid = (size > 0) & (prob > 0) & (prob <= 1) & ~np.isnan(k)
+    tail = np.minimum(np.maximum(_nbinom_sf(np.floor(np.maximum(k, 0.0)), size, prob), 0.0), 1.0)
+    return np.where(valid, np.where(k < 0, 1.0, tail), np.nan)
 
 
 def nb_isf(pvalue: float, mu: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """Smallest count c with P(X >= c + 1) <= pvalue: the upper band."""
+    """Smallest count c with P(X >= c + 1) <= pvalue: the upper band (as `stats.nbinom.isf`)."""
     size = 1.0 / phi
     prob = size / (size + mu)
-    return np.asarray(stats.nbinom.isf(pvalue, size, prob), dtype=np.float64)
+    if _nbinom_isf is None or not 0.0 < pvalue < 1.0:  # scipy's conventions at the ends
+        return np.asarray(stats.nbinom.isf(pvalue, size, prob), dtype=np.float64)
+    valid = (size > 0) & (prob > 0) & (prob <= 1)
+    with np.errstate(over="ignore"):  # as scipy (its gh-17432)
+        band = _nbinom_isf(pvalue, size, prob)
+    return np.where(valid, band, np.nan)
+
+
+def _expected_now_and_past(
+    baseline: Baseline, plain: Baseline, pos: np.ndarray, past: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(expected, seasonal) at `pos` from `baseline` and the expected counts at `past` from `plain`.
+
+    One pass over both sets of positions (every step is per position, so batching them changes no
+    number): the seasonal profile ignores exclusions, so it is shared even when the two differ.
+    """
+    both = np.concatenate([pos, past])
+    n = pos.shape[0]
+    if plain is baseline:
+        expected, seasonal = baseline.expected_and_mode(both, width)
+        return expected[:n], seasonal[:n], expected[n:]
+    profile = baseline.profile(both, width)
+    expected, seasonal = baseline.expected_and_mode(pos, width, profile[:n])
+    past_exp, _ = plain.expected_and_mode(past, width, profile[n:])
+    return expected, seasonal, past_exp
 
 
 def evaluate_scale(
@@ -158,13 +200,12 @@ def evaluate_scale(
     if dense:
         everything, seasonal_all = baseline.expected_and_mode(np.arange(frame.n, dtype=np.int64), width)
         expected, seasonal = everything[pos], seasonal_all[pos]
-        past_exp = everything[np.clip(past, 0, frame.n - 1)]
-    else:
+        past_exp = everything[clamp(past, 0, frame.n - 1)]
+    elif plain_all is not None:
         expected, seasonal = baseline.expected_and_mode(pos, width)
-        if plain_all is not None:
-            past_exp = plain_all[np.clip(past, 0, frame.n - 1)]
-        else:
-            past_exp = (plain or baseline).expected(past, width)
+        past_exp = plain_all[clamp(past, 0, frame.n - 1)]
+    else:
+        expected, seasonal, past_exp = _expected_now_and_past(baseline, plain or baseline, pos, past, width)
     expected = np.where(known, expected, np.nan)
     past_exp = np.where(past_known & baseline.clean(past, width), past_exp, np.nan)
     shape = (pos.shape[0], k)
@@ -173,7 +214,7 @@ def evaluate_scale(
     opinion = ~np.isnan(expected)
     mu = np.where(opinion, expected, 1.0)
     pvalue = np.where(opinion, nb_sf(observed, mu, phi), 1.0)
-    authors, _ = window_sum(prefix(frame.authors), pos, width)
+    authors, _ = window_sum(frame.csum_authors, pos, width)
     return ScaleResult(
         label,
         width,
