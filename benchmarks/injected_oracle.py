@@ -14,9 +14,20 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from detectors.calibration import preset
+from detectors.calibration import multiplicity, preset
 from detectors.negativity import SHARE_RULES
-from detectors.volume import SCALES_MINUTES
+from detectors.series import prefix, window_sum
+from detectors.volume import scale_widths
+
+
+def _alert_pvalue(z_alert: float, widths: list[int]) -> float:
+    """The per-scale p-value at the threshold, after the detector's Bonferroni over its scales."""
+    return float(stats.norm.sf(z_alert)) / float(multiplicity(widths)[0])
+
+
+def _first_hit(ends: np.ndarray, fires: np.ndarray) -> int | None:
+    hits = np.flatnonzero(fires)
+    return int(ends[hits[0]]) if hits.size else None
 
 
 def oracle_first_alert(
@@ -29,20 +40,17 @@ def oracle_first_alert(
 ) -> int | None:
     """The first bucket in [onset, horizon] where the oracle alerts (None: never)."""
     rule = preset(sensitivity)
-    widths = [max(1, minutes // bucket_minutes) for minutes in SCALES_MINUTES]
-    p_alert = float(stats.norm.sf(rule.z_alert)) / len(widths)
-    c_obs = np.concatenate(([0.0], np.cumsum(counts, dtype=np.float64)))
-    c_exp = np.concatenate(([0.0], np.cumsum(counterfactual, dtype=np.float64)))
+    widths = [width for _, width in scale_widths(bucket_minutes)]
+    p_alert = _alert_pvalue(rule.z_alert, widths)
+    c_obs, c_exp = prefix(counts.astype(np.float64)), prefix(counterfactual.astype(np.float64))
     ends = np.arange(onset, min(horizon, counts.shape[0] - 1) + 1)
     fires = np.zeros(ends.shape[0], dtype=bool)
     for width in widths:
-        lo = np.maximum(ends + 1 - width, 0)
-        observed = c_obs[ends + 1] - c_obs[lo]
-        expected = np.maximum(c_exp[ends + 1] - c_exp[lo], 0.5)
+        observed = window_sum(c_obs, ends, width)[0]
+        expected = np.maximum(window_sum(c_exp, ends, width)[0], 0.5)
         pvalue = stats.poisson.sf(observed - 1, expected)
         fires |= (pvalue <= p_alert) & (observed >= rule.min_count) & (observed >= rule.min_ratio * expected)
-    hits = np.flatnonzero(fires)
-    return int(ends[hits[0]]) if hits.size else None
+    return _first_hit(ends, fires)
 
 
 def oracle_first_share_alert(
@@ -62,26 +70,22 @@ def oracle_first_share_alert(
     negatives and share points): the bound set by sampling noise alone.
     """
     rule, share_rule = preset(sensitivity), SHARE_RULES[sensitivity]
-    widths = [max(1, minutes // bucket_minutes) for minutes in SCALES_MINUTES]
-    p_alert = float(stats.norm.sf(share_rule.z_alert)) / len(widths)
-    c_neg = np.concatenate(([0.0], np.cumsum(negative, dtype=np.float64)))
-    c_tot = np.concatenate(([0.0], np.cumsum(total, dtype=np.float64)))
-    c_exp = np.concatenate(([0.0], np.cumsum(total * true_share, dtype=np.float64)))
+    widths = [width for _, width in scale_widths(bucket_minutes)]
+    p_alert = _alert_pvalue(share_rule.z_alert, widths)
+    c_neg, c_tot = prefix(negative.astype(np.float64)), prefix(total.astype(np.float64))
+    c_exp = prefix((total * true_share).astype(np.float64))
     ends = np.arange(onset, min(horizon, total.shape[0] - 1) + 1)
     fires = np.zeros(ends.shape[0], dtype=bool)
     for width in widths:
-        lo = np.maximum(ends + 1 - width, 0)
-        neg, tot, exp = (c[ends + 1] - c[lo] for c in (c_neg, c_tot, c_exp))
+        neg, tot, exp = (window_sum(c, ends, width)[0] for c in (c_neg, c_tot, c_exp))
         p = np.clip(exp / np.maximum(tot, 1.0), 1e-9, 1.0)
         pvalue = stats.binom.sf(neg - 1, tot.astype(np.int64), p)
-        excess = neg - exp
         with np.errstate(all="ignore"):
             delta = np.where(tot > 0, neg / tot - p, -1.0)
         fires |= (
             (pvalue <= p_alert)
             & (neg >= rule.min_negative)
-            & (excess >= share_rule.min_excess)
+            & (neg - exp >= share_rule.min_excess)
             & (delta >= rule.min_share_delta)
         )
-    hits = np.flatnonzero(fires)
-    return int(ends[hits[0]]) if hits.size else None
+    return _first_hit(ends, fires)

@@ -1,8 +1,10 @@
 """A real SMTP server for the e-mail tests: aiosmtpd on 127.0.0.1 with STARTTLS (or implicit TLS) and AUTH,
-using a self-signed certificate made here with `cryptography` (the client verifies it as its CA)."""
+using a self-signed certificate made here with `cryptography` (the client verifies it as its CA), or
+plain (`plain_smtp_server`: no TLS, no AUTH) for tests about what is sent rather than how."""
 
 from __future__ import annotations
 
+import email
 import ipaddress
 import socket
 import ssl
@@ -10,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +71,10 @@ class Received:
     content: bytes
     tls: bool
     authenticated: bool
+
+    def message(self) -> EmailMessage:
+        """The received mail, parsed."""
+        return email.message_from_bytes(self.content, policy=default_policy)  # type: ignore[return-value]
 
 
 @dataclass
@@ -129,5 +137,17 @@ def smtp_server(directory: Path, implicit_tls: bool = False) -> Iterator[SmtpSer
     controller.start()
     try:
         yield SmtpServer(port, handler, client_tls)
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def plain_smtp_server() -> Iterator[SmtpServer]:
+    """aiosmtpd without TLS or AUTH (`client_tls` is a default context, unused by such a client)."""
+    handler = Handler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield SmtpServer(controller.port, handler, ssl.create_default_context())
     finally:
         controller.stop()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from alerting.channels.mailer import EmailChannel
@@ -31,33 +29,17 @@ from storage.notifications import Notification, NotificationRoute
 from storage.timebuckets import bucket_start
 from tests.alerting.crash_worker import TOKEN
 from tests.alerting.delivery_kit import add_brand
+from tests.alerting.smtp_server import Handler, plain_smtp_server
 from tests.alerting.test_tick import _day_with_flare, _fill
 from tests.fakes.slack_api import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    with socket.socket() as probe:  # aiosmtpd's start() connects to its port, so it cannot be 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+def smtp() -> Iterator[tuple[Handler, int]]:
+    with plain_smtp_server() as server:
+        yield server.handler, server.port
 
 
 @pytest.fixture
@@ -144,7 +126,7 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(
 
     posts = slack.calls_to("chat.postMessage")
     assert len(posts) == 1 and posts[0].body["channel"] == "C0INCIDENTS"
-    assert len(inbox.messages) == 1 and inbox.messages[0][1] == ["crisis@example.jp"]
+    assert len(inbox.messages) == 1 and inbox.messages[0].rcpt_tos == ["crisis@example.jp"]
     with factory() as session:
         rows = session.scalars(select(Notification)).all()
         flame = session.scalars(select(Incident).where(Incident.kind == "negativity")).one()

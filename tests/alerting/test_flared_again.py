@@ -5,19 +5,15 @@ say so. Muted or snoozed incidents stay silent; a higher severity still pages as
 
 from __future__ import annotations
 
-import email
 import random
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.policy import default as default_policy
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +38,7 @@ from storage.muting import Silence
 from storage.notifications import Notification, NotificationRoute, WebhookSubscription
 from storage.timebuckets import bucket_start
 from tests.alerting.delivery_kit import Receiver, add_brand, add_incident, receiving
+from tests.alerting.smtp_server import Handler, plain_smtp_server
 from tests.alerting.test_tick import _fill
 from tests.fakes.slack_api import FakeSlack
 
@@ -128,28 +125,10 @@ def _timeline(factory: sessionmaker[Session], incident_id: int) -> list[Incident
         )
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
-        message = email.message_from_bytes(envelope.content, policy=default_policy)
-        self.messages.append(message)  # type: ignore[arg-type]
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    with socket.socket() as probe:  # aiosmtpd's start() connects to its port, so it cannot be 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+def smtp() -> Iterator[tuple[Handler, int]]:
+    with plain_smtp_server() as server:
+        yield server.handler, server.port
 
 
 @pytest.fixture
@@ -221,8 +200,8 @@ def test_a_second_wave_pages_each_target_once_in_every_channel(factory, now, sla
     assert "再燃 Flared again" in reply["text"] and "第2波 wave 2" in reply["text"]
     # E-mail: a follow-up in the same thread that says why it arrives.
     assert len(inbox.messages) == 2
-    follow_up = inbox.messages[1]
-    assert follow_up["Subject"] == "Re: " + inbox.messages[0]["Subject"]
+    first, follow_up = (received.message() for received in inbox.messages)
+    assert follow_up["Subject"] == "Re: " + first["Subject"]
     assert follow_up["X-Noroshi-Event"] == "flared_again"
     assert _text(follow_up).startswith("再燃しました")
     # Webhook: the event name and the wave count.
