@@ -6,6 +6,12 @@ targets that were already told about an incident of a human action (ack, snooze,
 Idempotency keys are chosen so that replanning the same state writes nothing new: first → 1,
 escalated → the severity reached, flared again → the wave's number, reminder → its ordinal, resolved → 1,
 an action → its timeline event.
+
+A webhook subscription's event filter applies to delivery, not to what the target has been told: a
+decision it does not subscribe to is still written, under the same key, as a `filtered` row that the
+outbox never sends. The decision table reads what a target was last told from these rows, so a
+receiver that takes only "flared_again" (or only "escalated" and "resolved") is sequenced exactly like
+one that takes everything; without them its first decision would stay "first", skipped, forever.
 """
 
 from __future__ import annotations
@@ -107,7 +113,8 @@ class Notifier:
         return [r for r in candidates if r.covers(incident.brand_id, incident.kind)]
 
     def told(self, session: Session, incident: Incident) -> list[RouteView]:
-        """Targets that already got something about this incident (in the order first told)."""
+        """Targets that already got something about this incident (in the order first told); a
+        `filtered` row counts: the target was told up to it, whether or not it subscribed to it."""
         pairs = session.execute(
             select(Notification.channel, Notification.target, func.min(Notification.id))
             .where(Notification.incident_id == incident.id, Notification.event != CAMPAIGN_SUMMARY)
@@ -140,7 +147,8 @@ class Notifier:
     def plan(
         self, session: Session, incident: Incident, now: datetime, bucket_closed_at: datetime | None = None
     ) -> list[str]:
-        """Decide for every target and enqueue; returns the idempotency keys newly written."""
+        """Decide for every target and enqueue; returns the idempotency keys newly enqueued for delivery
+        (decisions a target filters out are recorded but not returned: nobody is told of them)."""
         resolved = incident.status == Status.RESOLVED
         if not resolved:
             refresh_muting(session, incident, now)
@@ -151,7 +159,7 @@ class Notifier:
         context: dict[str, Any] | None = None
         for route in targets:
             reason = decide(self.previous(session, incident, route), view, route, now)
-            if reason is Reason.NONE or not route.wants(REASON_EVENTS[reason]):
+            if reason is Reason.NONE:
                 continue
             event = REASON_EVENTS[reason]
             key = notification_key(
@@ -161,6 +169,9 @@ class Notifier:
                 event,
                 self._sequence(session, incident, route, reason),
             )
+            if not route.wants(event):
+                self._record_filtered(session, incident, route, event, key, reason, now)
+                continue
             if context is None:
                 context = self.build_context(session, incident, self.config.public_url, now)
             if self._enqueue(session, incident, route, event, key, context, reason, now, bucket_closed_at):
@@ -174,9 +185,13 @@ class Notifier:
         written: list[str] = []
         context: dict[str, Any] | None = None
         for route in self.told(session, incident):
-            if not route.wants(event):
-                continue
             key = notification_key(incident.id, route.channel, route.target, event, sequence)
+            if not route.wants(event):
+                # A resolve (or a wake's "triggered") is what the decision table reads next: keep it
+                # in the target's history. Other actions are not read by it, so leave no row.
+                if event in PAGING_EVENTS:
+                    self._record_filtered(session, incident, route, event, key, None, now)
+                continue
             if context is None:
                 context = self.build_context(session, incident, self.config.public_url, now)
             if self._enqueue(session, incident, route, event, key, context, None, now, None):
@@ -253,7 +268,45 @@ class Notifier:
         return 1
 
     @staticmethod
+    def _notify(incident: Incident, route: RouteView, event: str, reason: Reason | None) -> dict[str, Any]:
+        """What was decided, kept with the row (`previous` reads the severity told from it)."""
+        return {
+            "event": event,
+            "reason": reason.value if reason else None,
+            "severity": incident.severity,
+            "status": incident.status,
+            "channel": route.channel,
+            "target": route.target,
+        }
+
+    @classmethod
+    def _record_filtered(
+        cls,
+        session: Session,
+        incident: Incident,
+        route: RouteView,
+        event: str,
+        key: str,
+        reason: Reason | None,
+        now: datetime,
+    ) -> bool:
+        # No context snapshot: the row is never rendered, only read back by `previous` and `told`.
+        notify = {**cls._notify(incident, route, event, reason), "filtered": True}
+        return enqueue(
+            session,
+            incident_id=incident.id,
+            channel=route.channel,
+            target=route.target,
+            event=event,
+            key=key,
+            payload={"notify": notify},
+            now=now,
+            filtered=True,
+        )
+
+    @classmethod
     def _enqueue(
+        cls,
         session: Session,
         incident: Incident,
         route: RouteView,
@@ -264,14 +317,7 @@ class Notifier:
         now: datetime,
         bucket_closed_at: datetime | None,
     ) -> bool:
-        notify = {
-            "event": event,
-            "reason": reason.value if reason else None,
-            "severity": incident.severity,
-            "status": incident.status,
-            "channel": route.channel,
-            "target": route.target,
-        }
+        notify = cls._notify(incident, route, event, reason)
         return enqueue(
             session,
             incident_id=incident.id,

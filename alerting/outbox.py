@@ -11,10 +11,15 @@ Delivering (`OutboxWorker.run_once`), per row:
    it is edited.
 2. send — outside any transaction, with the channel's remembered state (`ChannelState`).
 3. record — sent / pending again after Retry-After or exponential backoff / dead after the attempt limit
-   or a permanent error; the channel's new state is stored in the same transaction.
+   or a permanent error / filtered when the target no longer subscribes to the event; the channel's new
+   state is stored in the same transaction.
 A crash before 3 leaves the row `sending`; it is sent again once the lease expires (at-least-once: a
 crash *after* the peer accepted and before 3 is the one window where a receiver sees a repeat, which
 is why the idempotency key travels with every delivery).
+
+`filtered` is terminal and never delivered: a decision the target's subscription leaves out
+(`enqueue(filtered=True)`, written by the planner so the target's history stays complete) or a row whose
+target stopped subscribing before it went out. It is not `sent`: nothing lists it as delivered.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from storage.upsert import insert_ignore
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 UNFINISHED = ("pending", "sending")
+FILTERED = "filtered"  # finished without delivery: the target does not subscribe to the event
 
 
 def notification_key(incident_id: int, channel: str, target: str, event: str, sequence: str | int) -> str:
@@ -57,15 +63,20 @@ def enqueue(
     payload: dict[str, Any],
     now: datetime,
     bucket_closed_at: datetime | None = None,
+    filtered: bool = False,
 ) -> bool:
-    """Write one notification in the caller's transaction. False if that key was already written."""
+    """Write one notification in the caller's transaction. False if that key was already written.
+
+    `filtered`: a decision the target's subscription leaves out, written already finished: the worker
+    never claims it, but it is part of what the target has been told (its next decision counts from
+    here), under the key the delivery would have had, so replanning writes nothing new."""
     row = {
         "incident_id": incident_id,
         "channel": channel,
         "target": target,
         "event": event,
         "idempotency_key": key,
-        "status": "pending",
+        "status": FILTERED if filtered else "pending",
         "attempts": 0,
         "next_attempt_at": now,
         "payload": payload,
@@ -90,15 +101,24 @@ def backoff_seconds(attempt: int, config: DeliveryConfig) -> float:
     return float(min(config.backoff_max_seconds, config.backoff_base_seconds * 2 ** max(attempt - 1, 0)))
 
 
+@dataclass(frozen=True)
+class Filtered(DeliveryResult):
+    """A channel's answer for a row whose target no longer subscribes to its event (the subscription
+    changed after the row was written): finished, nothing delivered, recorded as `filtered`."""
+
+    ok: bool = True
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    status: str  # sent | pending | dead
+    status: str  # sent | pending | dead | filtered
     next_attempt_at: datetime
     error: str | None
 
 
 # (condition on result, attempt, config → status) — first match wins.
 OUTCOME_TABLE: tuple[tuple[Callable[[DeliveryResult, int, DeliveryConfig], bool], str], ...] = (
+    (lambda r, a, c: isinstance(r, Filtered), FILTERED),
     (lambda r, a, c: r.ok, "sent"),
     (lambda r, a, c: r.permanent, "dead"),
     (lambda r, a, c: a >= c.max_attempts, "dead"),
@@ -117,6 +137,8 @@ def outcome(result: DeliveryResult, attempt: int, config: DeliveryConfig, now: d
         else backoff_seconds(attempt, config)
     )
     next_at = now + timedelta(seconds=max(wait, 0.0)) if status == "pending" else now
+    if status == FILTERED:  # keep the channel's reason: it says why nothing went out
+        return Outcome(status, next_at, result.error)
     return Outcome(status, next_at, None if result.ok else (result.error or "delivery failed"))
 
 
@@ -155,10 +177,11 @@ class DeliveryReport:
     retried: list[int] = field(default_factory=list)
     dead: list[int] = field(default_factory=list)
     lost_lease: list[int] = field(default_factory=list)
+    filtered: list[int] = field(default_factory=list)  # the target stopped subscribing: not delivered
 
     @property
     def handled(self) -> int:
-        return len(self.sent) + len(self.retried) + len(self.dead) + len(self.lost_lease)
+        return len(self.sent) + len(self.retried) + len(self.dead) + len(self.lost_lease) + len(self.filtered)
 
 
 class OutboxWorker:
@@ -278,6 +301,10 @@ class OutboxWorker:
             log.warning("notification %s: lease lost before the result was recorded", row.id)
             report.lost_lease.append(row.id)
             self.telemetry.observe_delivery(row.channel, "lost_lease")
+            return
+        if result_outcome.status == FILTERED:  # no delivery happened: not a delivery metric either
+            report.filtered.append(row.id)
+            log.info("notification %s (%s): %s", row.id, row.event, result_outcome.error)
             return
         self.telemetry.observe_delivery(row.channel, TELEMETRY_RESULT[result_outcome.status])
         {"sent": report.sent, "pending": report.retried, "dead": report.dead}[result_outcome.status].append(

@@ -28,7 +28,8 @@ class Notification(Base):
     target: Mapped[str] = mapped_column(String(1024))  # Slack channel/user, address(es), subscription id
     event: Mapped[str] = mapped_column(String(32))  # triggered | escalated | reminder | acknowledged | …
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | dead
+    # pending | sending | sent | dead | filtered (decided, but the target does not take the event)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # context snapshot to render

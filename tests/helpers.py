@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from collectors.posts import RawPost
+from detectors import Signal
 from storage.brands import Brand
 from storage.sources import Source
 
@@ -39,3 +40,19 @@ def post(ext: str, at: datetime, text: str, author: str | None = "user", followe
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
+
+
+def volume_signal(at: datetime, severity: str = "warning", reflare: bool = False) -> Signal:
+    """A volume signal as the detector gives it: a new event, or (reflare) the same event's new wave."""
+    return Signal(
+        at=at,
+        kind="volume",
+        severity=severity,
+        score=7.0,
+        observed=300.0,
+        expected=40.0,
+        upper=90.0,
+        test="nb_tail_1h",
+        escalation=reflare,
+        reflare=reflare,
+    )

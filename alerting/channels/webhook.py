@@ -24,6 +24,7 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.channels.base import DeliveryResult, OutgoingNotification
+from alerting.outbox import Filtered
 from alerting.webhook_signing import signed_headers
 from storage.notifications import WebhookSubscription
 
@@ -134,7 +135,9 @@ class WebhookChannel:
                 ok=False, permanent=True, error=f"webhook {notification.target} is gone or disabled"
             )
         if target.events and notification.event not in target.events:
-            return DeliveryResult(ok=True, error=f"not subscribed to {notification.event}")
+            # The planner records unsubscribed events as `filtered` itself; this is a row written before
+            # the subscription changed. Finished, but not `sent`: nothing was delivered.
+            return Filtered(error=f"not subscribed to {notification.event}")
         body = json.dumps(payload(notification, now), ensure_ascii=False, separators=(",", ":")).encode()
         headers = signed_headers(
             target.secrets, webhook_id(notification.idempotency_key), int(now.timestamp()), body

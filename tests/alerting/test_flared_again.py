@@ -32,7 +32,6 @@ from alerting.presentation import EVENT_LABELS
 from alerting.report import EVENT_NAMES as REPORT_NAMES
 from alerting.summary import build_incident_context
 from alerting.tick import DetectionTicker
-from detectors import Signal
 from storage.incidents import Incident, IncidentEvent
 from storage.muting import Silence
 from storage.notifications import Notification, NotificationRoute, WebhookSubscription
@@ -41,6 +40,7 @@ from tests.alerting.delivery_kit import Receiver, add_brand, add_incident, recei
 from tests.alerting.smtp_server import Handler, plain_smtp_server
 from tests.alerting.test_tick import _fill
 from tests.fakes.slack_api import FakeSlack
+from tests.helpers import volume_signal
 
 FIVE = timedelta(minutes=5)
 TOKEN = "xoxb-test-token"
@@ -285,7 +285,16 @@ def test_a_wave_that_also_grows_pages_as_an_escalation(factory, now, hooks) -> N
     events = _events(factory, incident_id)
     assert events[("slack", SLACK_TARGET)] == ["triggered", "escalated"]
     assert events[("email", EMAIL_TARGET)] == ["triggered", "escalated"]
-    assert events[("webhook", scene.hook_id)] == ["triggered"]  # it does not want escalations
+    # it does not want escalations: the decision is kept as a filtered row (never sent), so the next
+    # wave is decided from it
+    assert events[("webhook", scene.hook_id)] == ["triggered", "escalated"]
+    with factory() as session:
+        statuses = session.scalars(
+            select(Notification.status)
+            .where(Notification.incident_id == incident_id, Notification.channel == "webhook")
+            .order_by(Notification.id)
+        ).all()
+    assert statuses[-1] == "filtered"
     timeline = [e.event for e in _timeline(factory, incident_id)]
     assert "escalated" in timeline
 
@@ -293,29 +302,16 @@ def test_a_wave_that_also_grows_pages_as_an_escalation(factory, now, hooks) -> N
 # -- the incident side, signal by signal --------------------------------------------------------------
 
 
-def _signal(at: datetime, severity: str = "warning", reflare: bool = False) -> Signal:
-    return Signal(
-        at=at,
-        kind="volume",
-        severity=severity,
-        score=7.0,
-        observed=300.0,
-        expected=40.0,
-        upper=90.0,
-        test="nb_tail_1h",
-        escalation=reflare,
-        reflare=reflare,
-    )
-
-
 def test_a_reflare_on_a_resolved_incident_opens_one_new_incident(factory, now) -> None:  # type: ignore[no-untyped-def]
     """The detector sends none (its event ended with the incident), but if one comes, it is handled
     like an escalation of a resolved incident always was: one new incident, no crash."""
     with factory() as session, session.begin():
         brand = add_brand(session, now).id
-        first, _ = apply_signal(session, brand, _signal(now - timedelta(hours=4)), now - timedelta(hours=4))
+        first, _ = apply_signal(
+            session, brand, volume_signal(now - timedelta(hours=4)), now - timedelta(hours=4)
+        )
         resolve_incident(session, first, now - timedelta(hours=1), note="resolved by hand")
-        second, what = apply_signal(session, brand, _signal(now, reflare=True), now)
+        second, what = apply_signal(session, brand, volume_signal(now, reflare=True), now)
         assert what == "opened" and second.id != first.id
         assert (first.status, first.waves, second.waves) == ("resolved", 1, 1)
         assert open_incident_for(session, brand, "volume") is second
@@ -327,7 +323,7 @@ def test_a_reflare_on_an_incident_without_a_wave_count_counts_from_one(factory, 
         brand = add_brand(session, now).id
         legacy = add_incident(session, brand, now - timedelta(hours=4), severity="warning")
         assert legacy.waves is None
-        incident, what = apply_signal(session, brand, _signal(now, reflare=True), now)
+        incident, what = apply_signal(session, brand, volume_signal(now, reflare=True), now)
         assert (incident.id, what, incident.waves, incident.last_wave_at) == (legacy.id, "escalated", 2, now)
         assert incident.severity == "warning" and incident.status == "triggered"
 

@@ -8,24 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.incidents import apply_signal
-from detectors import Signal
 from storage.notifications import WebhookSubscription
-from tests.helpers import add_brand
-
-
-def _signal(at: datetime, reflare: bool = False) -> Signal:
-    return Signal(
-        at=at,
-        kind="volume",
-        severity="warning",
-        score=7.0,
-        observed=300.0,
-        expected=40.0,
-        upper=90.0,
-        test="nb_tail_1h",
-        escalation=reflare,
-        reflare=reflare,
-    )
+from tests.helpers import add_brand, volume_signal
 
 
 def test_a_webhook_can_subscribe_to_flared_again(
@@ -48,13 +32,13 @@ def test_an_incident_shows_its_waves(
     with factory() as session, session.begin():
         brand = add_brand(session, "さくら食品", ["さくら食品"], now).id
         opened = now - timedelta(hours=3)
-        incident, _ = apply_signal(session, brand, _signal(opened), opened)
+        incident, _ = apply_signal(session, brand, volume_signal(opened), opened)
         incident_id = incident.id
     read = make_key("read")
     first = client.get(f"/api/v1/incidents/{incident_id}", headers=read).json()
     assert first["waves"] == 1
     with factory() as session, session.begin():
-        _, what = apply_signal(session, brand, _signal(now - timedelta(minutes=5), reflare=True), now)
+        _, what = apply_signal(session, brand, volume_signal(now - timedelta(minutes=5), reflare=True), now)
         assert what == "escalated"
     again = client.get(f"/api/v1/incidents/{incident_id}", headers=read).json()
     assert again["waves"] == 2
