@@ -164,7 +164,10 @@ def _plan(session: Session, brands: list[Brand], now: datetime) -> list[BrandPla
         last_closed = bucket_start(watermark, brand.bucket_minutes) - width
         todo = _buckets_to_evaluate(brand, runs.get(brand.id), first_seen.get(brand.id), last_closed)
         config = DetectorConfig(
-            bucket_minutes=brand.bucket_minutes, timezone=brand.timezone, sensitivity=brand.sensitivity
+            bucket_minutes=brand.bucket_minutes,
+            timezone=brand.timezone,
+            sensitivity=brand.sensitivity,
+            holidays=brand.holidays,
         )
         plans.append(BrandPlan(brand, runs.get(brand.id), todo, config))
     return plans

@@ -60,7 +60,7 @@ otherwise that token or a `read` key. This reference is also at `/docs` (Swagger
 served from this server without any CDN."""
 
 TAGS: list[dict[str, str]] = [
-    {"name": "Brands", "description": "Who is watched: keywords, exclusions, timezone, sensitivity."},
+    {"name": "Brands", "description": "Who is watched: keywords, timezone, sensitivity, holidays."},
     {"name": "Sources", "description": "Where posts come from (RSS, X, Bluesky, …), with their health."},
     {"name": "Mentions", "description": "Push posts in; search the stored, scored posts."},
     {"name": "Metrics", "description": "Counts per bucket with the detector's expected value and band."},
@@ -101,7 +101,7 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
     ),
     ("POST", f"{V1}/brands"): Doc("Brands", "Create a brand"),
     ("GET", f"{V1}/brands/{{brand_id}}"): Doc(
-        "Brands", "Get one brand", "One brand with its keywords, exclusions, timezone and sensitivity."
+        "Brands", "Get one brand", "One brand: keywords, exclusions, timezone, sensitivity, holidays."
     ),
     ("PATCH", f"{V1}/brands/{{brand_id}}"): Doc("Brands", "Update a brand", problems=(409,)),
     ("DELETE", f"{V1}/brands/{{brand_id}}"): Doc("Brands", "Delete a brand", problems=(409,)),

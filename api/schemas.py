@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar, get_args
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from collectors.matching import BrandRule, validate_keywords
-
-Sensitivity = Literal["low", "normal", "high"]
 MENTION_IN_EXAMPLE: dict[str, Any] = {
     "id": "1790000000000000001",
     "posted_at": "2026-11-21T05:05:00Z",
@@ -28,122 +24,6 @@ ITEM_RESULT_EXAMPLE: dict[str, Any] = {
     "brand_ids": [1],
     "errors": [],
 }
-
-
-class BrandIn(BaseModel):
-    """A brand to watch: posts matching `keywords` (and none of `exclude`) are counted for it."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "ノロシ珈琲",
-                    "keywords": ["ノロシ珈琲", "Noroshi Coffee", "#ノロシ珈琲"],
-                    "exclude": ["のろし台"],
-                    "languages": ["ja", "en"],
-                    "timezone": "Asia/Tokyo",
-                    "bucket_minutes": 5,
-                    "sensitivity": "normal",
-                    "locale": "ja",
-                }
-            ]
-        },
-    )
-    name: str = Field(min_length=1, max_length=200, examples=["ノロシ珈琲"])
-    keywords: list[str] = Field(examples=[["ノロシ珈琲", "Noroshi Coffee", "#ノロシ珈琲"]])
-    exclude: list[str] = Field(default_factory=list, examples=[["のろし台"]])
-    languages: list[str] = Field(default_factory=list, examples=[["ja", "en"]])
-    timezone: str = Field("Asia/Tokyo", examples=["Asia/Tokyo"])
-    bucket_minutes: int = Field(5, ge=1, le=1440)
-    sensitivity: Sensitivity = "normal"
-    locale: Literal["ja", "en"] = "ja"
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("name must not be blank")
-        return value.strip()
-
-    @field_validator("keywords")
-    @classmethod
-    def _keywords(cls, value: list[str]) -> list[str]:
-        problems = validate_keywords(value)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return value
-
-    @model_validator(mode="after")
-    def _rule(self) -> BrandIn:
-        problems = BrandRule(
-            brand_id=0, keywords=self.keywords, exclude=self.exclude, languages=self.languages
-        ).validate()
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Asia/Tokyo)") from None
-        return value
-
-    @field_validator("bucket_minutes")
-    @classmethod
-    def _bucket(cls, value: int) -> int:
-        if 1440 % value:
-            raise ValueError("bucket_minutes must divide a day evenly (e.g. 1, 5, 10, 15, 30, 60)")
-        return value
-
-
-class BrandPatch(BaseModel):
-    """The fields to change; the rest stay. `timezone` and `bucket_minutes` are fixed at creation: the
-    stored buckets and the detector's history are laid out in them."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"keywords": ["ノロシ珈琲", "Noroshi Coffee"], "sensitivity": "high"}]
-        },
-    )
-    name: str | None = Field(None, min_length=1, max_length=200)
-    keywords: list[str] | None = None
-    exclude: list[str] | None = None
-    languages: list[str] | None = None
-    sensitivity: Sensitivity | None = None
-    locale: Literal["ja", "en"] | None = None
-
-
-BRAND_EXAMPLE: dict[str, Any] = {
-    "id": 1,
-    "name": "ノロシ珈琲",
-    "keywords": ["ノロシ珈琲", "Noroshi Coffee", "#ノロシ珈琲"],
-    "exclude": ["のろし台"],
-    "languages": ["ja", "en"],
-    "timezone": "Asia/Tokyo",
-    "bucket_minutes": 5,
-    "sensitivity": "normal",
-    "locale": "ja",
-    "created_at": "2026-11-20T01:00:00Z",
-}
-
-
-class BrandOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [BRAND_EXAMPLE]})
-    id: int
-    name: str
-    keywords: list[str]
-    exclude: list[str]
-    languages: list[str]
-    timezone: str
-    bucket_minutes: int
-    sensitivity: str
-    locale: str
-    created_at: datetime
 
 
 class SourceIn(BaseModel):

@@ -3,7 +3,11 @@
 Seasonal mode (at least `MIN_LAGS` earlier days available): the profile is the median, over the same
 brand-local time of day on earlier days, of the window sum — days 1–7 back (daily shape) plus 14 and
 21 days back when the history reaches that far, so the same weekday carries three of nine votes
-(weekly shape). A median ignores a past spike as long as it sits on fewer than half the days. The
+(weekly shape). Only days of the same kind vote — working days, or off days: weekends and the brand's
+holidays (`detectors.offdays`) — matched at both ends of the window, so a window across midnight into
+a Saturday is compared with Friday nights; where fewer than three of those days are of the kind (a
+holiday on a weekday), the days in between (8–20 back) of that kind vote too. A median ignores a past
+spike as long as it sits on fewer than half the days. The
 profile is scaled by the level: observed ÷ profile over the day before the test window, so a brand that
 has grown (or faded) since last week is judged against its current level.
 
@@ -192,10 +196,10 @@ def seasonal_profile(
 ) -> np.ndarray:
     """Median window sum at the same brand-local time on earlier days; NaN with < MIN_LAGS days.
 
-    Only days of the same type (weekday or weekend, brand-local) vote when at least MIN_LAGS of them
-    exist; until then all earlier days vote (`_profile` says which). Windows shorter than an hour are
-    read on earlier days as the surrounding hour scaled down, so a sparse brand's profile is not the
-    noise of one slot.
+    Only days of the same type (working day, or off day: weekend or holiday; brand-local) vote when at
+    least MIN_LAGS of them exist; until then all earlier days vote (`_profile` says which). Windows
+    shorter than an hour are read on earlier days as the surrounding hour scaled down, so a sparse
+    brand's profile is not the noise of one slot.
     """
     values, _ = _profile(frame, csum_total, lags, pos, width)
     return values
@@ -212,25 +216,54 @@ def _profile(
     """(profile, same-type flag); unscaled = the median sum over the profile span (exact)."""
     if not lags:
         return np.full(pos.shape[0], np.nan), np.zeros(pos.shape[0], dtype=bool)
-    per_day = frame.per_day
+    values, valid, same = _lag_windows(frame, csum_total, lags, pos, width)
+    median = median_of_valid(values, valid & same, MIN_LAGS)
+    matched = ~np.isnan(median)
+    # Where too few of those days are of the same type (a holiday on a weekday has only the weekend
+    # before it), the days in between vote too if of that type; where even they are too few, all the
+    # lag days do. The median is per column, so computing it on those columns alone gives the same
+    # numbers (and usually there are none).
+    if not matched.all():
+        short = np.flatnonzero(~matched)
+        between = tuple(j for j in range(1, max(lags) + 1) if j not in lags)
+        if between:
+            more, more_valid, more_same = _lag_windows(frame, csum_total, between, pos[short], width)
+            median[short] = median_of_valid(
+                np.vstack([values[:, short], more]),
+                np.vstack([valid[:, short] & same[:, short], more_valid & more_same]),
+                MIN_LAGS,
+            )
+            matched[short] = ~np.isnan(median[short])
+        rest = ~matched
+        if rest.any():
+            median[rest] = median_of_valid(values[:, rest], valid[:, rest], MIN_LAGS)
+    span = profile_span(frame, width)
+    return (median * (width / span) if scaled else median), matched
+
+
+def _lag_windows(
+    frame: Frame, csum_total: np.ndarray, lags: tuple[int, ...], pos: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per lag (rows) and position: the profile-span sum on that earlier day, whether it is usable,
+    and whether that day is of the same type (working or off) as the test window."""
     span = profile_span(frame, width)
     ahead = (span - width) // 2  # the earlier day's window extends this far past the slot
     here = clamp(pos, 0, frame.n - 1)
     # all lags at once (rows = lags): one call per array op instead of one per lag (the live hot path)
-    raw = pos[None, :] - np.asarray(lags, dtype=np.int64)[:, None] * per_day
+    raw = pos[None, :] - np.asarray(lags, dtype=np.int64)[:, None] * frame.per_day
     shift = frame.offset[here][None, :] - frame.offset[clamp(raw, 0, frame.n - 1)]
     idx = raw + shift + ahead
     sums, valid = window_sum(csum_total, idx.ravel(), span)
     values = sums.reshape(idx.shape)
     valid = valid.reshape(idx.shape) & (idx <= (pos - width)[None, :])
-    same = frame.weekend[clamp(raw + shift, 0, frame.n - 1)] == frame.weekend[here][None, :]
-    median = median_of_valid(values, valid & same, MIN_LAGS)
-    matched = ~np.isnan(median)
-    # All days vote only where too few of the same type exist; the median is per column, so computing
-    # it on those columns alone gives the same numbers (and usually there are none).
-    if not matched.all():
-        median[~matched] = median_of_valid(values[:, ~matched], valid[:, ~matched], MIN_LAGS)
-    return (median * (width / span) if scaled else median), matched
+    # Same type at both ends of the span: a window across midnight (Friday evening into Saturday) is
+    # compared only with windows across the same kind of midnight, never with a whole Saturday evening.
+    off, last = frame.off_day, frame.n - 1
+    now = pos + ahead
+    same = (off[clamp(idx, 0, last)] == off[clamp(now, 0, last)][None, :]) & (
+        off[clamp(idx - span + 1, 0, last)] == off[clamp(now - span + 1, 0, last)][None, :]
+    )
+    return values, valid, same
 
 
 def profile_span(frame: Frame, width: int) -> int:

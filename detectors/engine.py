@@ -315,7 +315,9 @@ def detect_tick_arrays(
     first_seen = first if state.first_seen is None else min(state.first_seen, first)
     step = timedelta(minutes=config.bucket_minutes)
     window_start = at - (config.history_days * buckets(1440, config.bucket_minutes) - 1) * step
-    frame = frame_from_arrays(history, config.bucket_minutes, config.timezone, max(first_seen, window_start))
+    frame = frame_from_arrays(
+        history, config.bucket_minutes, config.timezone, max(first_seen, window_start), config.holidays
+    )
     i_last = frame.n - 1
     span = excluded_span(state)
     excluded = None if span is None else exclusion_mask(frame, span)
@@ -346,7 +348,7 @@ def replay(points: Sequence[BucketPoint], config: DetectorConfig) -> list[Signal
     if not points:
         return []
     rule = calibration.preset(config.sensitivity)
-    frame = build_frame(points, config.bucket_minutes, config.timezone, points[0].start)
+    frame = build_frame(points, config.bucket_minutes, config.timezone, points[0].start, config.holidays)
     pos = np.arange(frame.n, dtype=np.int64)
     plain = evaluate(frame, config, pos, dense=True)
     state = DetectorState(first_seen=frame.start)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from detectors.offdays import holiday_mask
 from detectors.types import BucketPoint
 
 MINUTES_PER_DAY = 1440
@@ -37,7 +38,7 @@ class Frame:
     negative: np.ndarray  # int64
     authors: np.ndarray  # int64 (0 = unknown)
     offset: np.ndarray  # int64: brand-local UTC offset at each bucket, in buckets (for DST-aware lags)
-    weekend: np.ndarray  # bool: the bucket falls on a Saturday or Sunday in brand-local time
+    off_day: np.ndarray  # bool: the bucket falls on a Saturday, Sunday or holiday in brand-local time
 
     @property
     def n(self) -> int:
@@ -160,20 +161,33 @@ def _has_transition(start: datetime, end: datetime, zone: ZoneInfo) -> bool:
     return False
 
 
-def build_frame(points: Sequence[BucketPoint], bucket_minutes: int, timezone: str, start: datetime) -> Frame:
+def build_frame(
+    points: Sequence[BucketPoint],
+    bucket_minutes: int,
+    timezone: str,
+    start: datetime,
+    holidays: str | None = None,
+) -> Frame:
     """`frame_from_arrays` of the points (see there)."""
     if not points:
         raise ValueError("history is empty")
     return frame_from_arrays(
-        BucketArrays.from_points(points, bucket_minutes), bucket_minutes, timezone, start
+        BucketArrays.from_points(points, bucket_minutes), bucket_minutes, timezone, start, holidays
     )
 
 
-def frame_from_arrays(history: BucketArrays, bucket_minutes: int, timezone: str, start: datetime) -> Frame:
+def frame_from_arrays(
+    history: BucketArrays,
+    bucket_minutes: int,
+    timezone: str,
+    start: datetime,
+    holidays: str | None = None,
+) -> Frame:
     """Dense arrays from `start` to the last bucket, on the grid of the last bucket.
 
     Buckets before `start` are ignored; buckets between grid steps are floored onto the grid; a bucket
     given twice keeps the later one. Integer microseconds throughout, so placing buckets is exact.
+    `holidays` is the brand's holiday calendar (`detectors.offdays`).
     """
     if not len(history):
         raise ValueError("history is empty")
@@ -193,16 +207,23 @@ def frame_from_arrays(history: BucketArrays, bucket_minutes: int, timezone: str,
     negative[idx] = history.negative[keep]
     authors[idx] = history.authors[keep]
     offset = local_offsets(grid_start, n, bucket_minutes, timezone)
-    weekend = weekend_mask(grid_start, offset, bucket_minutes)
-    return Frame(grid_start, bucket_minutes, total, negative, authors, offset, weekend)
+    off_day = off_day_mask(grid_start, offset, bucket_minutes, holidays)
+    return Frame(grid_start, bucket_minutes, total, negative, authors, offset, off_day)
 
 
-def weekend_mask(grid_start: datetime, offset: np.ndarray, bucket_minutes: int) -> np.ndarray:
-    """Saturday/Sunday in brand-local time for each bucket (1970-01-01 was a Thursday)."""
+def off_day_mask(
+    grid_start: datetime, offset: np.ndarray, bucket_minutes: int, holidays: str | None = None
+) -> np.ndarray:
+    """Saturday, Sunday or a holiday of the calendar, in brand-local time, for each bucket."""
     base = int(grid_start.timestamp() // 60)
     local = base + (np.arange(offset.shape[0], dtype=np.int64) + offset) * bucket_minutes
-    weekday = (local // MINUTES_PER_DAY + 3) % 7  # Monday = 0
-    return weekday >= 5
+    day = local // MINUTES_PER_DAY
+    weekday = (day + 3) % 7  # Monday = 0 (1970-01-01 was a Thursday)
+    if holidays is None:
+        return weekday >= 5
+    # a frame spans few days: look the distinct ones up, then spread back over the buckets
+    days, inverse = np.unique(day, return_inverse=True)
+    return (weekday >= 5) | holiday_mask(days, holidays)[inverse]
 
 
 def prefix(values: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from detectors.offdays import check_calendar
 from detectors.state import DetectorState
 
 KINDS: tuple[str, ...] = ("volume", "negativity")
@@ -57,6 +58,12 @@ class DetectorConfig:
     timezone: str = "Asia/Tokyo"  # brand timezone, for daily/weekly seasonality
     sensitivity: str = "normal"  # "low" | "normal" | "high"
     history_days: int = 28  # how much history the caller should pass (caller may pass less)
+    # Holiday calendar (a python-holidays country code, e.g. "JP"): its holidays are off days like
+    # Saturday and Sunday for the daily profile (detectors.offdays). None = weekends only.
+    holidays: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "holidays", check_calendar(self.holidays))
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from api.auth import create_api_key
+from api.brand_schemas import BrandIn
 from api.key_schemas import ApiKeyIn
-from api.schemas import BrandIn
 from collectors.buckets import first_rebuilt_bucket, rebuild_buckets
 from noroshi.settings import Settings
 from storage.brands import Brand, unknown_brands

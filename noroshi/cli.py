@@ -125,6 +125,10 @@ def detect(
     path: Annotated[Path, typer.Argument(help="CSV: timestamp, value|count[, negative]")],
     sensitivity: str = "normal",
     timezone: str = "UTC",
+    holidays: Annotated[
+        str | None,
+        typer.Option(help="holiday calendar, a country code (JP, US …): its holidays count as off days"),
+    ] = None,
 ) -> None:
     """Run the production detector over a series bucket by bucket, exactly as live; print the alerts."""
     from detectors import DetectorConfig, replay
@@ -134,7 +138,9 @@ def detect(
         raise _fail(f"{path}: no such file")
     try:
         points, minutes = read_series_csv(path)
-        config = DetectorConfig(bucket_minutes=minutes, timezone=timezone, sensitivity=sensitivity)
+        config = DetectorConfig(
+            bucket_minutes=minutes, timezone=timezone, sensitivity=sensitivity, holidays=holidays
+        )
         signals = replay(points, config)
     except ValueError as exc:
         raise _fail(f"{path}: {exc}") from None
@@ -342,6 +348,9 @@ def brands_add(
     exclude: Annotated[list[str] | None, typer.Option()] = None,
     timezone: str = "Asia/Tokyo",
     bucket_minutes: int = 5,
+    holidays: Annotated[
+        str, typer.Option(help="holiday calendar: 'auto' (the timezone's country), a code (JP …) or 'none'")
+    ] = "auto",
 ) -> None:
     """Register a brand to watch."""
     from noroshi.admin import add_brand
@@ -354,6 +363,7 @@ def brands_add(
             exclude=exclude or [],
             timezone=timezone,
             bucket_minutes=bucket_minutes,
+            holidays=holidays,
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from collectors.sources.demo import DEMO_BRAND
 from collectors.sources.replay import live_demo_path
+from detectors.offdays import calendar_for_timezone
 from storage.brands import Brand
 from storage.sources import Source
 
@@ -33,6 +34,7 @@ def seed_demo(session: Session, now: datetime, speed: float) -> tuple[Brand, Sou
             timezone=DEMO_BRAND.get("timezone", "Asia/Tokyo"),
             bucket_minutes=5,
             sensitivity="normal",
+            holidays=calendar_for_timezone(DEMO_BRAND.get("timezone", "Asia/Tokyo")),
             locale="ja",
             created_at=now,
             updated_at=now,

@@ -27,6 +27,8 @@ class Brand(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
     bucket_minutes: Mapped[int] = mapped_column(Integer, default=5)
     sensitivity: Mapped[str] = mapped_column(String(16), default="normal")
+    # holiday calendar (python-holidays country code, e.g. "JP"): holidays are off days for detection
+    holidays: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
     locale: Mapped[str] = mapped_column(String(8), default="ja")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -71,3 +71,13 @@ def test_missing_count_column_and_missing_file(tmp_path):
     result = _run(str(tmp_path / "absent.csv"))
     assert result.exit_code == 2
     assert "no such file" in result.output
+
+
+def test_an_unknown_holiday_calendar_is_named(tmp_path):
+    points = make_series(DAYS, 30.0, seed=4)
+    result = _run(str(_write(tmp_path, points)), "--holidays", "Nippon")
+    assert result.exit_code == 2
+    assert "unknown holiday calendar 'Nippon'" in result.output
+    ok = _run(str(_write(tmp_path, points)), "--timezone", "Asia/Tokyo", "--holidays", "JP")
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout) == {"alerts": []}

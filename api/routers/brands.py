@@ -12,12 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, ensure_brand_access, limit_to_brands, require
+from api.brand_schemas import BrandIn, BrandOut, BrandPatch
 from api.context import ApiContext, get_context, get_session
 from api.idempotency import IDEMPOTENT_RESPONSES, IdempotentRequest, idempotency_key, run_idempotent
 from api.lookups import visible_brand
 from api.problems import ApiProblem, ensure_aware
 from api.routers.listing import page_by_id
-from api.schemas import BrandIn, BrandOut, BrandPatch, BucketOut, Page
+from api.schemas import BucketOut, Page
 from storage.api_keys import ApiKey
 from storage.brands import Brand
 from storage.incidents import Incident

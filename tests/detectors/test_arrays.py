@@ -106,7 +106,7 @@ def test_frames_match_and_empty_histories_are_refused() -> None:
             frame_from_arrays(_arrays(points), 5, "Asia/Tokyo", start),
         )
         assert a.start == b.start and a.bucket_minutes == b.bucket_minutes
-        for name in ("total", "negative", "authors", "offset", "weekend"):
+        for name in ("total", "negative", "authors", "offset", "off_day"):
             assert np.array_equal(getattr(a, name), getattr(b, name)), name
     empty = BucketArrays(*(np.zeros(0, dtype=np.int64) for _ in range(4)))
     with pytest.raises(ValueError):
