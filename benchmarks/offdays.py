@@ -1,6 +1,6 @@
 """Japanese holidays as off days: false incidents and missed bursts with and without the calendar.
 
-    python -m benchmarks.holidays [--workers 2]
+    python -m benchmarks.offdays [--workers 2]
 
 Two synthetic Japanese brands (Asia/Tokyo, 2023-12-01 → 2024-05-31: 年末年始, two Monday holidays,
 a Wednesday holiday and Golden Week), each at medium (~20 posts per 5 minutes) and high (~200) volume,
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         results = list(pool.map(run, jobs))
-    command = "python -m benchmarks.holidays " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python -m benchmarks.offdays " + " ".join(sys.argv[1:] if argv is None else argv)
     print(report(results, command.strip(), time.perf_counter() - started))
     return 0
 
