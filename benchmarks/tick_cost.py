@@ -16,18 +16,18 @@ Then, from the same state, one ticker with its history cache (alerting/history_c
 again: cold (an empty cache: every brand read in full), then --warm ticks with one new bucket per
 brand added before each (a brand reads only its last hours; about one in twelve is due for its
 hourly full read), then one more tick without the cache over the next bucket, to bracket them.
-On PostgreSQL, --workers N tick processes then tick the same state at once (brand row locks split
-the brands): wall time from "go" to the last one done. PostgreSQL needs --pg or
-NOROSHI_TEST_DATABASE_URL (a throw-away database is created on that server and dropped, unless
---keep); without it only SQLite runs. `--workers ""` skips the multi-process runs.
+On PostgreSQL, for each N in --workers, N tick processes (benchmarks/tick_cost_workers.py) each keep
+one ticker with its cache and tick the same state together: a cold round, then --warm rounds with
+one new bucket per brand added before each (brand row locks split the brands): per round the wall
+time from "go" to the last one done and, per process, its buckets and full/tail reads.
+PostgreSQL needs --pg or NOROSHI_TEST_DATABASE_URL (a throw-away database is created on that server
+and dropped, unless --keep); without it only SQLite runs. `--workers ""` skips the multi-process runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -244,7 +244,7 @@ def cached_ticks(url: str, n: int, warm: int) -> list[TickRun]:
                 what, seconds, summary.buckets_evaluated, cache.full_reads - full, cache.tail_reads - tail
             )
         )
-        print(f"tick {what}: {seconds:.2f} s {runs[-1]}", flush=True)
+        print(f"tick {what}: {seconds:.2f} s, load {os.getloadavg()[0]:.1f} {runs[-1]}", flush=True)
     print(f"history cache: {len(cache)} brands, {cache.nbytes() / 1e6:.0f} MB of arrays", flush=True)
     engine.dispose()
     return runs
@@ -256,37 +256,6 @@ def reset(url: str, n: int) -> None:
     with engine.begin() as conn:
         conn.execute(update(DetectorRun).values(state=live_state(n).to_json(), evaluated_through=LAST - FIVE))
     engine.dispose()
-
-
-def tick_worker(url: str) -> None:
-    """One tick process: import and connect, say READY, wait for GO, tick once, report."""
-    ticker = DetectionTicker(make_session_factory(make_engine(url)))
-    print("READY", flush=True)
-    sys.stdin.readline()
-    started = time.perf_counter()
-    summary = ticker.tick(NOW)
-    report = {"buckets": summary.buckets_evaluated, "seconds": time.perf_counter() - started}
-    print(json.dumps(report), flush=True)
-
-
-def parallel_tick(url: str, count: int) -> tuple[float, list[int]]:
-    """`count` processes tick at the same moment (brand row locks split the brands); wall time from
-    "go" to the last one done, and the buckets each evaluated."""
-    command = [sys.executable, __file__, "--tick-worker", url]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "text": True}
-    procs = [subprocess.Popen(command, cwd=ROOT, env=env, **pipes) for _ in range(count)]  # type: ignore[call-overload]
-    for proc in procs:
-        assert proc.stdout.readline().strip() == "READY"
-    started = time.perf_counter()
-    for proc in procs:
-        proc.stdin.write("GO\n")
-        proc.stdin.flush()
-    reports = [json.loads(proc.stdout.readline()) for proc in procs]
-    elapsed = time.perf_counter() - started
-    for proc in procs:
-        proc.wait(timeout=60)
-    return elapsed, [int(r["buckets"]) for r in reports]
 
 
 def measure(store: str, args: argparse.Namespace, folder: Path) -> tuple[list[str], list[str]]:
@@ -314,31 +283,26 @@ def measure(store: str, args: argparse.Namespace, folder: Path) -> tuple[list[st
             f"| {store} | tick, no cache ({brands} brands, {evaluated} buckets) | {seconds:.2f} | "
             f"{seconds * per:.2f} | {seconds / pure:.2f}× |"
         )
-        for run in cached_ticks(url, n, args.warm):
+        runs = cached_ticks(url, n, args.warm)
+        for run in runs:
             reads = f"{run.full} full + {run.tail} tail reads" if run.full + run.tail else "all full reads"
             cost.append(
                 f"| {store} | tick, {run.what} ({run.buckets} buckets; {reads}) | {run.seconds:.2f} | "
                 f"{run.seconds * per:.2f} | {run.seconds / pure:.2f}× |"
             )
-        if store == "postgresql":
-            split = _scaling(url, n, args.workers, seconds)
+        if store == "postgresql" and args.workers:
+            # Imported here: the workers module imports this one (constants, add_bucket, reset).
+            from benchmarks.tick_cost_workers import rows, worker_rounds
+
+            one = [run.seconds for run in runs if run.what.startswith("cache")]  # cold, warm 1, …
+            for count in args.workers:
+                split += rows(count, worker_rounds(url, n, count, args.warm), one)
     finally:
         if admin and not args.keep:
             drop_database(admin, url)
         elif args.keep:
             print(f"kept {url}")
     return cost, split
-
-
-def _scaling(url: str, n: int, workers: list[int], one: float) -> list[str]:
-    rows = []
-    for count in workers:
-        reset(url, n)
-        seconds, buckets = parallel_tick(url, count)
-        print(f"postgresql: {count} tick processes {seconds:.2f} s {buckets}", flush=True)
-        split = " + ".join(map(str, buckets))
-        rows.append(f"| {count} | {seconds:.2f} | {one / seconds:.2f}× | {sum(buckets)} ({split}) |")
-    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -352,11 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", default=os.environ.get("NOROSHI_TEST_DATABASE_URL"))
     parser.add_argument("--warm", type=int, default=2, help="cached ticks after the cold one")
     parser.add_argument("--keep", action="store_true", help="keep the databases (and print their URLs)")
-    parser.add_argument("--tick-worker", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.tick_worker:
-        tick_worker(args.tick_worker)
-        return 0
     args.workers = [int(w) for w in args.workers.split(",") if w]
     stores = [s for s in args.stores.split(",") if s]
     if "postgresql" in stores and not args.pg:
@@ -378,10 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---:|---:|---:|")
     print("\n".join(cost))
     if split:
-        print(
-            "\n| tick processes (PostgreSQL) | tick s | vs the one in-process tick | buckets (per process) |"
-        )
-        print("| ---: | ---: | ---: | --- |")
+        from benchmarks.tick_cost_workers import HEADER
+
+        print(f"\n{HEADER}")
         print("\n".join(split))
     return 0
 
