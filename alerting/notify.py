@@ -170,7 +170,7 @@ class Notifier:
                 self._sequence(session, incident, route, reason),
             )
             if not route.wants(event):
-                self._record_filtered(session, incident, route, event, key, reason, now)
+                self._enqueue(session, incident, route, event, key, None, reason, now)
                 continue
             if context is None:
                 context = self.build_context(session, incident, self.config.public_url, now)
@@ -190,7 +190,7 @@ class Notifier:
                 # A resolve (or a wake's "triggered") is what the decision table reads next: keep it
                 # in the target's history. Other actions are not read by it, so leave no row.
                 if event in PAGING_EVENTS:
-                    self._record_filtered(session, incident, route, event, key, None, now)
+                    self._enqueue(session, incident, route, event, key, None, None, now)
                 continue
             if context is None:
                 context = self.build_context(session, incident, self.config.public_url, now)
@@ -280,31 +280,6 @@ class Notifier:
         }
 
     @classmethod
-    def _record_filtered(
-        cls,
-        session: Session,
-        incident: Incident,
-        route: RouteView,
-        event: str,
-        key: str,
-        reason: Reason | None,
-        now: datetime,
-    ) -> bool:
-        # No context snapshot: the row is never rendered, only read back by `previous` and `told`.
-        notify = {**cls._notify(incident, route, event, reason), "filtered": True}
-        return enqueue(
-            session,
-            incident_id=incident.id,
-            channel=route.channel,
-            target=route.target,
-            event=event,
-            key=key,
-            payload={"notify": notify},
-            now=now,
-            filtered=True,
-        )
-
-    @classmethod
     def _enqueue(
         cls,
         session: Session,
@@ -312,12 +287,15 @@ class Notifier:
         route: RouteView,
         event: str,
         key: str,
-        context: dict[str, Any],
+        context: dict[str, Any] | None,
         reason: Reason | None,
         now: datetime,
-        bucket_closed_at: datetime | None,
+        bucket_closed_at: datetime | None = None,
     ) -> bool:
+        """Write the notification; `context` None = a decision the target does not take (`filtered`):
+        no context snapshot, since the row is never rendered, only read back by `previous` and `told`."""
         notify = cls._notify(incident, route, event, reason)
+        filtered = context is None
         return enqueue(
             session,
             incident_id=incident.id,
@@ -325,7 +303,8 @@ class Notifier:
             target=route.target,
             event=event,
             key=key,
-            payload={**context, "notify": notify},
+            payload={"notify": {**notify, "filtered": True}} if filtered else {**context, "notify": notify},
             now=now,
             bucket_closed_at=bucket_closed_at,
+            filtered=filtered,
         )

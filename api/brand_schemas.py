@@ -20,26 +20,25 @@ HOLIDAYS_HELP = (
 )
 
 
+BRAND_IN_EXAMPLE: dict[str, Any] = {
+    "name": "ノロシ珈琲",
+    "keywords": ["ノロシ珈琲", "Noroshi Coffee", "#ノロシ珈琲"],
+    "exclude": ["のろし台"],
+    "languages": ["ja", "en"],
+    "timezone": "Asia/Tokyo",
+    "bucket_minutes": 5,
+    "sensitivity": "normal",
+    "holidays": "JP",
+    "locale": "ja",
+}
+
+
 class BrandIn(BaseModel):
     """A brand to watch: posts matching `keywords` (and none of `exclude`) are counted for it."""
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "ノロシ珈琲",
-                    "keywords": ["ノロシ珈琲", "Noroshi Coffee", "#ノロシ珈琲"],
-                    "exclude": ["のろし台"],
-                    "languages": ["ja", "en"],
-                    "timezone": "Asia/Tokyo",
-                    "bucket_minutes": 5,
-                    "sensitivity": "normal",
-                    "holidays": "JP",
-                    "locale": "ja",
-                }
-            ]
-        },
+        json_schema_extra={"examples": [BRAND_IN_EXAMPLE]},
     )
     name: str = Field(min_length=1, max_length=200, examples=["ノロシ珈琲"])
     keywords: list[str] = Field(examples=[["ノロシ珈琲", "Noroshi Coffee", "#ノロシ珈琲"]])
@@ -120,19 +119,7 @@ class BrandPatch(BaseModel):
     locale: Literal["ja", "en"] | None = None
 
 
-BRAND_EXAMPLE: dict[str, Any] = {
-    "id": 1,
-    "name": "ノロシ珈琲",
-    "keywords": ["ノロシ珈琲", "Noroshi Coffee", "#ノロシ珈琲"],
-    "exclude": ["のろし台"],
-    "languages": ["ja", "en"],
-    "timezone": "Asia/Tokyo",
-    "bucket_minutes": 5,
-    "sensitivity": "normal",
-    "holidays": "JP",
-    "locale": "ja",
-    "created_at": "2026-11-20T01:00:00Z",
-}
+BRAND_EXAMPLE: dict[str, Any] = {"id": 1, **BRAND_IN_EXAMPLE, "created_at": "2026-11-20T01:00:00Z"}
 
 
 class BrandOut(BaseModel):

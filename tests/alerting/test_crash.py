@@ -29,17 +29,10 @@ from storage.notifications import Notification, NotificationRoute
 from storage.timebuckets import bucket_start
 from tests.alerting.crash_worker import TOKEN
 from tests.alerting.delivery_kit import add_brand
-from tests.alerting.smtp_server import Handler, plain_smtp_server
 from tests.alerting.test_tick import _day_with_flare, _fill
 from tests.fakes.slack_api import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Handler, int]]:
-    with plain_smtp_server() as server:
-        yield server.handler, server.port
 
 
 @pytest.fixture

@@ -37,7 +37,6 @@ from storage.muting import Silence
 from storage.notifications import Notification, NotificationRoute, WebhookSubscription
 from storage.timebuckets import bucket_start
 from tests.alerting.delivery_kit import Receiver, add_brand, add_incident, receiving
-from tests.alerting.smtp_server import Handler, plain_smtp_server
 from tests.alerting.test_tick import _fill
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import volume_signal
@@ -123,12 +122,6 @@ def _timeline(factory: sessionmaker[Session], incident_id: int) -> list[Incident
                 .order_by(IncidentEvent.id)
             )
         )
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Handler, int]]:
-    with plain_smtp_server() as server:
-        yield server.handler, server.port
 
 
 @pytest.fixture
