@@ -28,6 +28,7 @@ from detectors.negativity import (
     share_conditions,
 )
 from detectors.series import BucketArrays, Frame, buckets, build_frame, frame_from_arrays
+from detectors.share_step import step_upper
 from detectors.state import DetectorState
 from detectors.types import KINDS, BucketPoint, DetectorConfig, Signal, TickResult
 from detectors.volume import ScaleResult, dispersion_grid, evaluate_scale, nb_isf, scale_widths
@@ -42,6 +43,7 @@ class KindView:
     level: np.ndarray  # severity level 1..3
     score: np.ndarray  # calibrated score (best scale)
     scale: np.ndarray  # index of the scale reported
+    step: np.ndarray | None = None  # negativity: the reported scale alerted on the step test only
 
 
 @dataclass(frozen=True)
@@ -199,10 +201,18 @@ def _negativity_view(
     authors = np.vstack([r.authors for r in negativity]).astype(np.float64)
     total = np.vstack([r.total for r in negativity])
     score = calibration.calibrate(np.vstack([r.pvalue for r in negativity]), tests)
+    step_score = calibration.calibrate(np.vstack([r.step.pvalue for r in negativity]), tests)
     cond = share_conditions(
-        negativity, shares, score, share_rule, rule.min_negative, rule.min_share_delta, rule.min_authors
+        negativity,
+        shares,
+        score,
+        step_score,
+        share_rule,
+        rule.min_negative,
+        rule.min_share_delta,
+        rule.min_authors,
     )
-    qualify, active, delta = cond.qualify, cond.active, cond.delta
+    qualify, active, delta, score = cond.qualify, cond.active, cond.delta, cond.score
     pick = _pick(qualify, score)
     exp = np.vstack([r.expected for r in volume])
     obs = np.vstack([r.observed for r in volume])
@@ -217,6 +227,7 @@ def _negativity_view(
         level=calibration.severity_level(index),
         score=_take(score, pick),
         scale=pick,
+        step=_take(cond.step, pick),
     )
 
 
@@ -237,11 +248,15 @@ def _signal(
         observed, expected, test = float(r.observed[i]), mu, f"nb_tail_{r.label}"
     else:
         s = ev.negativity[k]
-        pi = float(ev.shares.share[i])
+        step = view.step is not None and bool(view.step[i])
+        pi = float(s.step.share[i] if step else ev.shares.share[i])
         observed, expected = float(s.negative[i]), float(s.total[i] * pi)
-        upper = betabinom_isf(p_alert, s.total[i], pi, float(ev.shares.rho[i]))
+        if step:
+            upper = step_upper(p_alert, float(s.total[i]), s.step, i)
+        else:
+            upper = betabinom_isf(p_alert, s.total[i], pi, float(ev.shares.rho[i]))
         share = float(s.negative[i] / s.total[i])
-        test = f"betabinom_share_{s.label}"
+        test = f"betabinom_{'step' if step else 'share'}_{s.label}"
     return Signal(
         at=at,
         kind=kind,
@@ -335,7 +350,9 @@ def detect_tick_arrays(
 def _slice_shares(ev: Evaluation, part: np.ndarray) -> tuple[ShareBaseline, list[ShareResult]]:
     shares = ShareBaseline(share=ev.shares.share[part], rho=ev.shares.rho[part])
     fields = ("negative", "total", "pvalue", "authors")
-    results = [replace(r, **{f: getattr(r, f)[part] for f in fields}) for r in ev.negativity]
+    results = [
+        replace(r, step=r.step.take(part), **{f: getattr(r, f)[part] for f in fields}) for r in ev.negativity
+    ]
     return shares, results
 
 

@@ -10,10 +10,12 @@ then conditioned on the most recent block as far as the brand's history shows th
 one block to the next (see `_condition_on_recent`), which also narrows the over-dispersion.
 
 The test is the beta-binomial upper tail of the window's negative count given its total, at 15 min,
-1 h and 3 h. Its alert condition (`share_conditions`) has thresholds of its own (`SHARE_RULES`) and a
-minimum of evidence in counts: negatives in excess of total × expected share, so two negative posts out
-of three never alarm. A series without negative counts (NAB) has a baseline share near zero and zero
-negatives in every window: the test has p = 1 and never fires.
+1 h and 3 h; beside it, the step test (`detectors.share_step`) judges the same window against the
+hours just before it, for a sudden change on a day whose tone differs from the week's. Their alert
+condition (`share_conditions`) has thresholds of its own (`SHARE_RULES`) and a minimum of evidence in
+counts: negatives in excess of total × expected share, so two negative posts out of three never alarm.
+A series without negative counts (NAB) has a baseline share near zero and zero negatives in every
+window: the test has p = 1 and never fires.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 from scipy import stats
 
 from detectors.series import Frame, buckets, median_of_valid, window_sum
+from detectors.share_step import StepTest, step_tests
 
 BLOCK_HOURS = 6
 BASELINE_DAYS = 7
@@ -54,12 +57,13 @@ class ShareRule:
     z_alert: float
     z_active: float
     min_excess: float
+    z_support: float  # the long-run score a step alert needs beside its own z_alert (see share_step)
 
 
 SHARE_RULES: dict[str, ShareRule] = {
-    "low": ShareRule(5.0, 3.5, 8.0),
-    "normal": ShareRule(4.0, 3.0, 5.0),
-    "high": ShareRule(3.5, 2.5, 3.0),
+    "low": ShareRule(5.0, 3.5, 8.0, 3.0),
+    "normal": ShareRule(4.0, 3.0, 5.0, 2.0),
+    "high": ShareRule(3.5, 2.5, 3.0, 1.5),
 }
 
 
@@ -77,6 +81,7 @@ class ShareResult:
     total: np.ndarray
     pvalue: np.ndarray  # 1 where no opinion
     authors: np.ndarray
+    step: StepTest  # the same window against the hours just before it
 
 
 def share_baseline(frame: Frame, pos: np.ndarray, days: int = BASELINE_DAYS) -> ShareBaseline:
@@ -129,22 +134,25 @@ def block_rho(neg: np.ndarray, tot: np.ndarray, valid: np.ndarray, pi: np.ndarra
 def evaluate_shares(
     frame: Frame, baseline: ShareBaseline, pos: np.ndarray, scales: list[tuple[str, int]]
 ) -> list[ShareResult]:
-    """The share test at `pos` for each (label, width) scale.
+    """The long-run share test and the step test (`detectors.share_step`) at `pos` for each scale.
 
-    All scales' tails go through one `stats.betabinom.sf` call: its per-call argument handling costs
-    more than the few tails of a live tick, and it computes each element on its own, so batching the
-    scales changes no number.
+    All scales' long-run tails go through one `stats.betabinom.sf` call: its per-call argument handling
+    costs more than the few tails of a live tick, and it computes each element on its own, so batching
+    the scales changes no number.
     """
     results: list[ShareResult] = []
     opinions: list[np.ndarray] = []
-    for label, width in scales:
+    steps = step_tests(frame, pos, [width for _, width in scales])
+    for (label, width), step in zip(scales, steps, strict=True):
         total, known = window_sum(frame.csum_total, pos, width)
         negative, _ = window_sum(frame.csum_negative, pos, width)
         authors, _ = window_sum(frame.csum_authors, pos, width)
         opinions.append(known & ~np.isnan(baseline.share) & (total > 0))
         pvalue = np.ones(pos.shape[0])
         results.append(
-            ShareResult(label, width, negative.astype(np.float64), total.astype(np.float64), pvalue, authors)
+            ShareResult(
+                label, width, negative.astype(np.float64), total.astype(np.float64), pvalue, authors, step
+            )
         )
     if any(opinion.any() for opinion in opinions):
         pairs = list(zip(results, opinions, strict=True))
@@ -172,35 +180,49 @@ class ShareConditions:
     qualify: np.ndarray
     active: np.ndarray
     delta: np.ndarray  # window share minus baseline share (-1 where there is no opinion)
+    score: np.ndarray  # the long-run score, or the step score where only the step test qualifies
+    step: np.ndarray  # only the step test qualifies
 
 
 def share_conditions(
     results: list[ShareResult],
     baseline: ShareBaseline,
     score: np.ndarray,
+    step_score: np.ndarray,
     rule: ShareRule,
     min_negative: int,
     min_share_delta: float,
     min_authors: int,
 ) -> ShareConditions:
-    """Score over the share rule's threshold, and every floor: share points, negatives, excess, authors."""
+    """The long-run test over the share rule's threshold, or the step test over it with the long-run
+    score over `z_support`; and every floor (share points, negatives, excess, authors), against the
+    baseline share and, for a step, against the reference share too."""
     neg = np.vstack([r.negative for r in results])
     total = np.vstack([r.total for r in results])
     authors = np.vstack([r.authors for r in results]).astype(np.float64)
+    reference = np.vstack([r.step.share for r in results])
     pi = baseline.share[None, :]
     with np.errstate(all="ignore"):
-        delta = np.nan_to_num(np.where(total > 0, neg / total, np.nan) - pi, nan=-1.0)
+        share = np.where(total > 0, neg / total, np.nan)
+        delta = np.nan_to_num(share - pi, nan=-1.0)
         excess = np.nan_to_num(neg - total * pi, nan=0.0)
+        step_delta = np.nan_to_num(share - reference, nan=-1.0)
+        step_excess = np.nan_to_num(neg - total * reference, nan=0.0)
     authors_ok = (authors == 0) | (authors >= min_authors)
-    qualify = (
-        (score >= rule.z_alert)
-        & (neg >= min_negative)
-        & (excess >= rule.min_excess)
-        & (delta >= min_share_delta)
-        & authors_ok
+    floors = (neg >= min_negative) & (excess >= rule.min_excess) & (delta >= min_share_delta) & authors_ok
+    long_run = (score >= rule.z_alert) & floors
+    step = (
+        (step_score >= rule.z_alert)
+        & (score >= rule.z_support)
+        & floors
+        & (step_excess >= rule.min_excess)
+        & (step_delta >= min_share_delta)
     )
+    qualify = long_run | step
     active = (score >= rule.z_active) & (excess >= rule.min_excess / 2) & (delta >= min_share_delta / 2)
-    return ShareConditions(qualify, active | qualify, delta)
+    step_only = step & ~long_run
+    reported = np.where(step_only, step_score, score)
+    return ShareConditions(qualify, active | qualify, delta, reported, step_only)
 
 
 def _condition_on_recent(

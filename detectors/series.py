@@ -238,7 +238,7 @@ def clamp(values: np.ndarray | int, low: int, high: int) -> np.ndarray:
     return np.minimum(np.maximum(values, low), high)
 
 
-def window_sum(csum: np.ndarray, pos: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def window_sum(csum: np.ndarray, pos: np.ndarray, width: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sum of the `width` buckets ending at each position; second array says where it is defined."""
     last = csum.shape[0] - 1
     first = pos - (width - 1)

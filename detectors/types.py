@@ -47,7 +47,9 @@ class DetectorConfig:
       posts; or a negative share 8 points above baseline. Earliest warning, more false alarms.
     The negativity test has score thresholds of its own (`detectors.negativity.SHARE_RULES`: its null is
     the brand's own share and over-dispersion) and needs at least 8 / 5 / 3 negatives above the expected
-    count, so a handful of posts never alarms.
+    count, so a handful of posts never alarms. A sudden change of tone is also caught against the
+    hours just before it (`detectors.share_step`), when the share is also that many points above the
+    brand's usual one and somewhat unusual for its week.
     In every case known unique authors must be at least 15 / 8 / 5 and 30 % of the posts (summed per
     bucket over the window, see BucketPoint.authors), and an event
     stays one event until 12 h (6 h on "high") pass without anomalous buckets; if it fires again after

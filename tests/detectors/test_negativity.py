@@ -10,6 +10,7 @@ import pytest
 from detectors import BucketPoint, DetectorConfig, replay
 from detectors.negativity import SHARE_RULES, ShareResult, block_rho, share_baseline, share_conditions
 from detectors.series import build_frame
+from detectors.share_step import StepTest
 from tests.detectors.synthetic import START, make_series, ramp
 
 DAY = 288
@@ -140,10 +141,15 @@ def test_excess_negatives_floor_blocks_tiny_counts_but_not_real_shifts():
     pos = np.array([frame.n - 1], dtype=np.int64)
     base = share_baseline(frame, pos)
     rule = SHARE_RULES["normal"]
-    tiny = ShareResult("15m", 3, np.array([2.0]), np.array([3.0]), np.array([1e-12]), np.array([3.0]))
-    real = ShareResult("1h", 12, np.array([96.0]), np.array([240.0]), np.array([1e-12]), np.array([230.0]))
+    no_step = (StepTest(*(np.array([v]) for v in (np.nan, 0.0, 1.0, 1.0, 0.0))),)
+    tiny = ShareResult(
+        "15m", 3, np.array([2.0]), np.array([3.0]), np.array([1e-12]), np.array([3.0]), *no_step
+    )
+    real = ShareResult(
+        "1h", 12, np.array([96.0]), np.array([240.0]), np.array([1e-12]), np.array([230.0]), *no_step
+    )
     score = np.array([[30.0], [30.0]])
-    cond = share_conditions([tiny, real], base, score, rule, 0, 0.12, 0)
+    cond = share_conditions([tiny, real], base, score, np.zeros_like(score), rule, 0, 0.12, 0)
     assert cond.qualify[:, 0].tolist() == [False, True]
 
 

@@ -1,0 +1,106 @@
+"""The step test: a window's negative share against the hours just before it (a sudden change of tone).
+
+The long-run share test (`detectors.negativity`) judges a window against the brand's week, and a day's
+tone differs from its week by several points: a +25-point shift on a day that started 5 points calmer
+than usual is only +20 against the week, under the bar at the volumes where the sampling noise is
+small. What gives such a shift away is that it is sudden: the hours just before it had the day's own
+tone. The step test asks exactly that.
+
+How much the share usually moves from the reference (the REFERENCE_HOURS just before the window) to
+the window is the brand's own, at this time of day: the same comparison at the same clock time on each
+of the last STEP_DAYS days. A brand whose tone turns every morning or every evening, or whose new day
+often starts in another tone than the night before, has large usual changes at those hours and the
+step test stays quiet there; a change at an hour where the tone usually holds stands out. Each change
+is standardised by its sampling s.d. (the two-proportion test's, at the pooled share); the usual
+spread s² is the mean square of the earlier days' standardised changes, pooled with PRIOR_DAYS
+pseudo-days of pure sampling noise (s² = 1) and never below 1; today's standardised change divided by
+s is tested against a Student t with as many degrees of freedom as days behind s (a week is little to
+learn a spread from).
+
+The step test never alerts alone (`detectors.negativity.share_conditions`): the window must also be
+somewhat unusual for the brand's week (ShareRule.z_support) and clear the share and count floors
+against both the week and the reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from detectors.series import Frame, window_sum
+
+REFERENCE_HOURS = 3
+STEP_DAYS = 7
+MIN_STEP_DAYS = 3
+PRIOR_DAYS = 4.0
+MIN_REFERENCE_POSTS = 30
+
+
+@dataclass(frozen=True)
+class StepTest:
+    """Per position, for one window width: the reference share and the step test's outcome."""
+
+    share: np.ndarray  # reference share (NaN = no opinion)
+    reference_total: np.ndarray  # posts in the reference
+    pvalue: np.ndarray  # upper tail (1 where no opinion)
+    spread: np.ndarray  # the usual standardised change at this time of day (s ≥ 1)
+    days: np.ndarray  # the t test's degrees of freedom (earlier days behind the spread + PRIOR_DAYS)
+
+    def take(self, part: np.ndarray) -> StepTest:
+        return StepTest(*(getattr(self, f)[part] for f in self.__dataclass_fields__))
+
+
+def _change(
+    frame: Frame, pos: np.ndarray, width: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The window's share minus its reference's, standardised; the reference's share and size; where
+    the change is defined. `pos` and `width` are flat arrays of the same length."""
+    length = max(1, REFERENCE_HOURS * 60 // frame.bucket_minutes)
+    n_w, ok_w = window_sum(frame.csum_total, pos, width)
+    k_w, _ = window_sum(frame.csum_negative, pos, width)
+    n_r, ok_r = window_sum(frame.csum_total, pos - width, length)
+    k_r, _ = window_sum(frame.csum_negative, pos - width, length)
+    n_w, k_w, n_r, k_r = (a.astype(np.float64) for a in (n_w, k_w, n_r, k_r))
+    p_r = (k_r + 0.5) / (n_r + 1.0)
+    defined = ok_w & ok_r & (pos - width >= 0) & (n_w > 0) & (n_r >= MIN_REFERENCE_POSTS)
+    safe_w = np.where(defined, n_w, 1.0)
+    # the two-proportion test's pooled share: a reference that happened to hold one negative post
+    # in forty must not make the window's ordinary share look impossible
+    pooled = (k_w + k_r + 0.5) / (n_w + n_r + 1.0)
+    sd = np.sqrt(pooled * (1.0 - pooled) * (1.0 / safe_w + 1.0 / np.maximum(n_r, 1.0)))
+    # half a post of continuity correction: a few posts' share is not taken at face value
+    z = (np.maximum(k_w - 0.5, 0.0) / safe_w - p_r) / sd
+    return np.where(defined, z, 0.0), p_r, n_r, defined
+
+
+def step_tests(frame: Frame, pos: np.ndarray, widths: list[int]) -> list[StepTest]:
+    """The step test for the window of each width ending at each position (one vectorised pass over
+    every width, today and the STEP_DAYS earlier days: a live tick's arrays are tiny, and each numpy
+    call costs more than its arithmetic)."""
+    shape = (len(widths), STEP_DAYS + 1, pos.shape[0])
+    back = np.arange(STEP_DAYS + 1)[None, :, None] * frame.per_day
+    at = np.broadcast_to(pos[None, None, :] - back, shape).ravel()
+    width = np.broadcast_to(np.asarray(widths, dtype=np.int64)[:, None, None], shape).ravel()
+    z, p_ref, n_ref, ok = (a.reshape(shape) for a in _change(frame, at, width))
+    earlier = ok[:, 1:, :]
+    squares = np.where(earlier, z[:, 1:, :] ** 2, 0.0).sum(axis=1)
+    days = earlier.sum(axis=1).astype(np.float64)
+    spread = np.sqrt(np.maximum((PRIOR_DAYS + squares) / (PRIOR_DAYS + days), 1.0))
+    opinion = ok[:, 0, :] & (days >= MIN_STEP_DAYS)
+    pvalue = np.where(opinion, special.stdtr(PRIOR_DAYS + days, -z[:, 0, :] / spread), 1.0)
+    share = np.where(opinion, p_ref[:, 0, :], np.nan)
+    return [
+        StepTest(share[k], n_ref[k, 0], pvalue[k], spread[k], PRIOR_DAYS + days[k])
+        for k in range(len(widths))
+    ]
+
+
+def step_upper(pvalue: float, total: float, step: StepTest, i: int) -> float:
+    """Negatives in a window of `total` posts at the step test's threshold (the signal's upper band),
+    with the sampling s.d. at the reference share (the test's pooled share moves with the count)."""
+    t = float(special.stdtrit(float(step.days[i]), 1.0 - pvalue))
+    p = float(step.share[i])
+    sd = np.sqrt(p * (1.0 - p) * (1.0 / max(total, 1.0) + 1.0 / max(float(step.reference_total[i]), 1.0)))
+    return float(total * min(1.0, p + t * float(step.spread[i]) * sd) + 0.5)

@@ -1,0 +1,141 @@
+"""The step test: a sudden change of tone against the hours before it, backed by the long-run test."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from detectors import DetectorConfig, replay
+from detectors import negativity as negativity_module
+from detectors.series import build_frame
+from detectors.share_step import PRIOR_DAYS, STEP_DAYS, StepTest, step_tests
+from tests.detectors.synthetic import START, make_series
+
+DAY = 288
+EVENT = 8 * DAY + 100  # 08:20 brand-local on day 8
+
+
+def day_tone(shares: list[float], at: int | None = None, delta: float = 0.0, hours: float = 3.0):
+    """One share per day (brand-local days), plus `delta` for `hours` from bucket `at`."""
+    end = None if at is None else at + round(hours * 12)
+
+    def share(i: int) -> float:
+        shift = delta if at is not None and end is not None and at <= i < end else 0.0
+        return shares[i // DAY] + shift
+
+    return share
+
+
+def negativity_signals(points, sensitivity: str = "normal"):
+    """Negativity signals once the brand has a week of history (before, the day-to-day swing of its
+    tone is still unknown and a first doubling of the share may alarm: not what these tests are about)."""
+    week = points[7 * DAY].start
+    signals = replay(points, DetectorConfig(sensitivity=sensitivity))
+    return [s for s in signals if s.kind == "negativity" and s.at >= week]
+
+
+@pytest.fixture
+def rules(monkeypatch):
+    """Replace one sensitivity's share rule for a test (to show what a part of the rule does)."""
+
+    def set_rule(sensitivity: str, **changes: float) -> None:
+        table = dict(negativity_module.SHARE_RULES)
+        table[sensitivity] = replace(table[sensitivity], **changes)
+        monkeypatch.setattr(negativity_module, "SHARE_RULES", table)
+        monkeypatch.setattr("detectors.engine.SHARE_RULES", table)
+
+    return set_rule
+
+
+# A high-volume brand whose days alternate between 10 % and 20 % negative (±5 points around its week);
+# day 8 is one of the calm ones, and at 08:20 its tone jumps by 25 points (10 % → 35 %).
+WEEK = [0.10, 0.20] * 5 + [0.10]
+
+
+def calm_day_shift():
+    return make_series(9, 200, seed=41, share_at=day_tone(WEEK, EVENT, 0.25))
+
+
+def test_sudden_shift_on_a_calm_day_is_caught_within_the_hour():
+    points = calm_day_shift()
+    signals = negativity_signals(points)
+    assert signals, "the +25-point shift was not caught"
+    first = signals[0]
+    assert points[EVENT].start <= first.at <= points[EVENT].start + timedelta(minutes=30)
+    assert first.test.startswith("betabinom_step_")
+    # the evidence is the step's: expected from the hours before (≈ 10 %), not from the week (≈ 15 %)
+    assert first.expected / (first.observed / first.negative_share) < 0.125
+    assert first.observed > first.upper > first.expected
+
+
+def test_without_the_step_test_the_same_shift_is_late(rules):
+    rules("normal", z_support=99.0)  # a step alert needs an impossible long-run score: long-run alone
+    points = calm_day_shift()
+    signals = negativity_signals(points)
+    assert not signals or signals[0].at > points[EVENT].start + timedelta(minutes=60)
+
+
+# Days alternate between 5 % and 33 % negative: every midnight the tone jumps by 28 points, a sudden
+# step far over the floors — but the brand's new day always starts in another tone (the usual change at
+# that hour), and its week says such days are usual.
+SWINGING = [0.05, 0.33] * 5 + [0.05]
+
+
+def test_a_new_day_in_a_new_tone_is_not_a_flame_up():
+    points = make_series(9, 200, seed=42, share_at=day_tone(SWINGING))
+    assert negativity_signals(points) == []
+
+
+@pytest.mark.parametrize("sensitivity", ["low", "normal", "high"])
+def test_step_needs_the_floors_too(sensitivity):
+    # +8 points in a sudden step: significant at this volume, but under every sensitivity's share floor
+    points = make_series(9, 200, seed=44, share_at=day_tone(WEEK, EVENT, 0.07))
+    assert negativity_signals(points, sensitivity) == []
+
+
+def one_step(frame, pos: np.ndarray) -> StepTest:
+    """The step test of the 1-hour window (12 buckets) at `pos`, with the 15-minute one beside it (the
+    two are computed in one pass: each must come out as if alone)."""
+    (_, hour) = step_tests(frame, pos, [3, 12])
+    assert step_tests(frame, pos, [12])[0].pvalue.tolist() == hour.pvalue.tolist()
+    return hour
+
+
+def morning_turn(i: int) -> float:
+    """Every day the tone turns at 08:00 brand-local: 10 % negative at night, 25 % from the morning."""
+    return 0.25 if i % DAY >= 8 * 12 else 0.10
+
+
+def test_a_change_the_brand_makes_every_day_at_this_hour_is_usual():
+    frame = build_frame(make_series(9, 200, seed=45, share_at=morning_turn), 5, "Asia/Tokyo", START)
+    at_turn = np.array([8 * DAY + 8 * 12 + 5], dtype=np.int64)  # 08:30 on day 8
+    afternoon = np.array([8 * DAY + 15 * 12], dtype=np.int64)
+    turn, calm = one_step(frame, at_turn), one_step(frame, afternoon)
+    assert turn.days[0] == calm.days[0] == STEP_DAYS + PRIOR_DAYS
+    assert turn.spread[0] > 5.0 and calm.spread[0] < 2.0  # the usual change at 08:30 is many s.d.
+    assert turn.pvalue[0] > 0.01  # today's turn is one more of them
+    assert 0.08 < turn.share[0] < 0.12  # against the night's 10 %
+
+
+def test_the_same_change_at_an_hour_where_tone_holds_stands_out():
+    def afternoon_shift(i: int) -> float:
+        return morning_turn(i) + (0.15 if 8 * DAY + 15 * 12 <= i < 8 * DAY + 18 * 12 else 0.0)
+
+    frame = build_frame(make_series(9, 200, seed=45, share_at=afternoon_shift), 5, "Asia/Tokyo", START)
+    result = one_step(frame, np.array([8 * DAY + 15 * 12 + 11], dtype=np.int64))
+    assert result.pvalue[0] < 1e-7  # clears z 5 after the three-scale correction
+
+
+def test_step_test_needs_a_few_earlier_days():
+    frame = build_frame(make_series(2.5, 200, seed=46), 5, "Asia/Tokyo", START)
+    result = one_step(frame, np.array([2 * DAY + 100], dtype=np.int64))
+    assert result.days[0] == 2 + PRIOR_DAYS and np.isnan(result.share[0]) and result.pvalue[0] == 1.0
+
+
+def test_a_thin_reference_gives_no_opinion():
+    frame = build_frame(make_series(9, 0.1, seed=47), 5, "Asia/Tokyo", START)  # ~1 post an hour
+    result = one_step(frame, np.array([8 * DAY + 100], dtype=np.int64))
+    assert np.isnan(result.share[0]) and result.pvalue[0] == 1.0
