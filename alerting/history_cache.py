@@ -43,8 +43,9 @@ Several workers: every process has its own cache (a restart starts empty; nothin
 Brands are claimed with SKIP LOCKED, so a worker may get a brand it has not cached: it reads it in
 full, correct and only slower. A brand another worker ticked in between still has a usable entry
 here: its tail read starts before everything the other worker evaluated (and wrote), and the entry
-is refreshed within the hour like any other. `order` puts the brands a worker has cached first, so
-each worker tends to claim the same brands again on the next tick. `NOROSHI_TICK_CACHE_BRANDS`
+is refreshed within the hour like any other. The ticker ticks the brands a worker has cached first
+(`split`), so each worker tends to claim the same brands again on the next tick, and claims the others
+in smaller batches (alerting/tick.py, `UNCACHED_BATCH_BRANDS`). `NOROSHI_TICK_CACHE_BRANDS`
 sets a worker's `max_brands` (0: no cache).
 """
 
@@ -237,10 +238,12 @@ class HistoryCache:
                 del self._entries[brand_id]
         return len(self._entries) < self.max_brands
 
-    def order(self, brand_ids: Sequence[int]) -> list[int]:
-        """The brands this process has cached first (each group in the given order): with several
-        workers, each tends to claim the brands it already holds."""
-        return sorted(brand_ids, key=lambda brand_id: brand_id not in self._entries)
+    def split(self, brand_ids: Sequence[int]) -> tuple[list[int], list[int]]:
+        """The brands this process has cached, and the others (each in the given order): with several
+        workers, each ticks the brands it already holds first and so tends to claim them again."""
+        cached = [brand_id for brand_id in brand_ids if brand_id in self._entries]
+        others = [brand_id for brand_id in brand_ids if brand_id not in self._entries]
+        return cached, others
 
     def clear(self) -> None:
         with self._lock:

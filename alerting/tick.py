@@ -2,8 +2,10 @@
 
 Brands are ticked in batches: one transaction claims a batch's brand rows, reads their detector runs,
 open incidents and bucket history with one query each, runs the detector brand by brand and writes
-the expectations in one statement. A batch that fails is rolled back and redone one brand per
-transaction, so one brand's failure still does not stop the others.
+the expectations in one statement. The brands in the worker's history cache come first, in batches
+of `BATCH_BRANDS`; the others follow in smaller batches (`UNCACHED_BATCH_BRANDS`). A batch that fails
+is rolled back and redone one brand per transaction, so one brand's failure still does not stop the
+others.
 
 The bucket history comes from the ticker's `HistoryCache` (alerting/history_cache.py): a brand it
 has read recently reads only its last hours from the database. `history_cache=None` reads every
@@ -50,6 +52,12 @@ MAX_CATCH_UP = timedelta(days=2)
 # tens of MB, that several workers still split the brands evenly, and that a flaring brand's
 # notifications are committed within a second or so.
 BATCH_BRANDS = 50
+# Brands per transaction among those this worker has not cached. Having ticked its own brands, a
+# worker walks on into brands another worker has cached but not reached yet: each one it claims is
+# read in full here and a lost cache hit there, and it claims them a batch at a time. Batches of 10
+# instead of 50 lost a fifth as many (benchmarks/README.md, "Several tick processes"), at the price
+# of more transactions where nothing is cached (a cold tick after a restart).
+UNCACHED_BATCH_BRANDS = 10
 
 
 @dataclass(slots=True)
@@ -70,6 +78,10 @@ class TickSummary:
         self.resolved += other.resolved
         self.notifications += other.notifications
         self.skipped += other.skipped
+
+
+def _chunks(brand_ids: list[int], size: int) -> list[list[int]]:
+    return [brand_ids[i : i + size] for i in range(0, len(brand_ids), size)]
 
 
 def claim_brands(session: Session, brand_ids: Sequence[int]) -> list[Brand]:
@@ -191,32 +203,40 @@ class DetectionTicker:
         auto_resolve: timedelta | None = None,
         notifier: Notifier | None = None,
         batch_brands: int = BATCH_BRANDS,
+        uncached_batch_brands: int = UNCACHED_BATCH_BRANDS,
         history_cache: HistoryCache | Literal["default"] | None = "default",
     ) -> None:
         """`auto_resolve`: resolve after this long without an anomalous bucket. None follows the
         detector: an incident resolves when the detector's event ends (its quiet period, e.g. 12 h).
         `notifier`: writes the outbox rows for what changed, in the same transaction (None: record only).
-        `batch_brands`: brands per transaction.
+        `batch_brands`: brands per transaction; `uncached_batch_brands`: for the brands the history
+        cache does not hold (without a cache, every batch has `batch_brands`).
         `history_cache`: keeps the brands' bucket history between ticks (default: a new
         `HistoryCache()`); None reads the whole history from the database every tick."""
         self.factory = factory
         self.auto_resolve = auto_resolve
         self.notifier = notifier
         self.batch_brands = batch_brands
+        self.uncached_batch_brands = uncached_batch_brands
         self.history_cache = HistoryCache() if history_cache == "default" else history_cache
 
     def tick(self, now: datetime) -> TickSummary:
         summary = TickSummary()
         with self.factory() as session:
             brand_ids = list(session.scalars(select(Brand.id).order_by(Brand.id)))
-        if self.history_cache is not None:
-            brand_ids = self.history_cache.order(brand_ids)
-        for i in range(0, len(brand_ids), self.batch_brands):
-            batch = brand_ids[i : i + self.batch_brands]
+        for batch in self._batches(brand_ids):
             if not self._tick_batch(batch, now, summary) and len(batch) > 1:
                 for brand_id in batch:  # find the failing brand; the others still get their tick
                     self._tick_batch([brand_id], now, summary)
         return summary
+
+    def _batches(self, brand_ids: list[int]) -> list[list[int]]:
+        """The brands this worker has cached first, in batches of `batch_brands`; then the others in
+        batches of `uncached_batch_brands` (see `UNCACHED_BATCH_BRANDS`)."""
+        if self.history_cache is None:
+            return _chunks(brand_ids, self.batch_brands)
+        cached, others = self.history_cache.split(brand_ids)
+        return _chunks(cached, self.batch_brands) + _chunks(others, self.uncached_batch_brands)
 
     def _tick_batch(self, brand_ids: list[int], now: datetime, summary: TickSummary) -> bool:
         """One transaction for these brands; the summary only counts what was committed."""

@@ -210,7 +210,7 @@ def test_a_full_cache_keeps_its_brands_until_they_are_due(factory: Factory, now:
     ticker = DetectionTicker(factory, history_cache=cache)
     ticker.tick(now)
     assert {b for b in ids if b in cache} == set(ids[:2])
-    assert cache.order(ids[::-1]) == [ids[1], ids[0], ids[3], ids[2]]  # cached first, each in order
+    assert cache.split(ids[::-1]) == ([ids[1], ids[0]], [ids[3], ids[2]])  # cached, others; in order
     assert all(cache.next_refresh(b, now) > now + FIVE for b in ids[:2])
     assert ticker.tick(now + FIVE).buckets_evaluated == 4
     assert {b for b in ids if b in cache} == set(ids[:2])  # not thrashed by the ones that do not fit
