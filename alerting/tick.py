@@ -53,10 +53,12 @@ MAX_CATCH_UP = timedelta(days=2)
 # notifications are committed within a second or so.
 BATCH_BRANDS = 50
 # Brands per transaction among those this worker has not cached. Having ticked its own brands, a
-# worker walks on into brands another worker has cached but not reached yet: each one it claims is
-# read in full here and a lost cache hit there, and it claims them a batch at a time. Batches of 10
-# instead of 50 lost a fifth as many (benchmarks/README.md, "Several tick processes"), at the price
-# of more transactions where nothing is cached (a cold tick after a restart).
+# worker walks on into brands another worker has cached but may not have reached yet: each one it
+# claims is read in full here and a lost cache hit there, and it claims them a batch at a time. With
+# 3 workers, batches of 10 instead of 50 took the extra full reads from 8-12 a tick on average (a 50-brand
+# batch every few ticks) to none, with no cold-tick cost measurable (benchmarks/README.md,
+# "Claiming uncached brands 10 at a time"); where nothing is cached (a restart) it is 5x the
+# transactions.
 UNCACHED_BATCH_BRANDS = 10
 
 
