@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from api.schemas import Name
 from collectors.matching import BrandRule, validate_keywords
 from detectors.offdays import calendar_for_timezone, check_calendar
 
@@ -40,7 +41,7 @@ class BrandIn(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [BRAND_IN_EXAMPLE]},
     )
-    name: str = Field(min_length=1, max_length=200, examples=["ノロシ珈琲"])
+    name: Name = Field(examples=["ノロシ珈琲"])
     keywords: list[str] = Field(examples=[["ノロシ珈琲", "Noroshi Coffee", "#ノロシ珈琲"]])
     exclude: list[str] = Field(default_factory=list, examples=[["のろし台"]])
     languages: list[str] = Field(default_factory=list, examples=[["ja", "en"]])
@@ -49,13 +50,6 @@ class BrandIn(BaseModel):
     sensitivity: Sensitivity = "normal"
     holidays: str | None = Field("auto", examples=["JP"], description=HOLIDAYS_HELP)
     locale: Literal["ja", "en"] = "ja"
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("name must not be blank")
-        return value.strip()
 
     @field_validator("keywords")
     @classmethod

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from api.schemas import Name
+
 Scope = Literal["read", "write", "ingest", "admin"]
 
 _CREATED_EXAMPLE = {
@@ -33,19 +35,12 @@ class ApiKeyIn(BaseModel):
             ]
         },
     )
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     scopes: list[Scope] = Field(min_length=1, description="read, write, ingest, admin (admin implies all)")
     brand_ids: list[int] | None = Field(
         None, description="limit the key to these brands; omit or null for every brand", max_length=1000
     )
     expires_at: AwareDatetime | None = Field(None, description="ISO 8601 with a timezone; null = never")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("name must not be blank")
-        return value.strip()
 
     @field_validator("expires_at")
     @classmethod

@@ -64,7 +64,7 @@ def _change(
     k_r, _ = window_sum(frame.csum_negative, pos - width, length)
     n_w, k_w, n_r, k_r = (a.astype(np.float64) for a in (n_w, k_w, n_r, k_r))
     p_r = (k_r + 0.5) / (n_r + 1.0)
-    defined = ok_w & ok_r & (pos - width >= 0) & (n_w > 0) & (n_r >= MIN_REFERENCE_POSTS)
+    defined = ok_w & ok_r & (n_w > 0) & (n_r >= MIN_REFERENCE_POSTS)
     safe_w = np.where(defined, n_w, 1.0)
     # the two-proportion test's pooled share: a reference that happened to hold one negative post
     # in forty must not make the window's ordinary share look impossible

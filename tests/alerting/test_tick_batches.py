@@ -21,6 +21,17 @@ from tests.helpers import add_brand
 FIVE = timedelta(minutes=5)
 
 
+def _brands_with_history(factory, now, n: int, seed: int):  # type: ignore[no-untyped-def]
+    """`n` brands with the same 4 hours of quiet history (5–8 posts a bucket) up to `now`."""
+    counts = [(total, 0) for total in random.Random(seed).choices(range(5, 9), k=48)]
+    start = bucket_start(now - len(counts) * FIVE, 5)
+    with factory() as session, session.begin():
+        brands = [add_brand(session, f"b{i}", [f"b{i}"], now).id for i in range(n)]
+        for brand in brands:
+            _fill(session, brand, start, counts)
+    return brands, counts, start
+
+
 def test_a_failing_brand_in_a_batch_does_not_stop_or_undo_the_others(factory, now) -> None:
     counts = _day_with_flare(random.Random(7), flare_at=250)
     start = bucket_start(now - timedelta(days=1), 5)
@@ -41,12 +52,7 @@ def test_a_failing_brand_in_a_batch_does_not_stop_or_undo_the_others(factory, no
 def test_brands_are_claimed_in_batches_but_split_brand_by_brand(factory, now, db_url) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("row locks between connections: PostgreSQL")
-    counts = [(rng_total, 0) for rng_total in random.Random(3).choices(range(5, 9), k=48)]
-    start = bucket_start(now - len(counts) * FIVE, 5)
-    with factory() as session, session.begin():
-        brands = [add_brand(session, f"b{i}", [f"b{i}"], now).id for i in range(7)]
-        for brand in brands:
-            _fill(session, brand, start, counts)
+    brands, _, _ = _brands_with_history(factory, now, 7, seed=3)
     held = [brands[1], brands[4]]  # inside two different batches
     with factory() as other_worker, other_worker.begin():
         assert [b.id for b in claim_brands(other_worker, held)] == held
@@ -73,12 +79,7 @@ def test_a_worker_takes_the_brands_another_worker_has_cached_a_few_at_a_time(fac
     brand is still evaluated once."""
     if not db_url.startswith("postgresql"):
         pytest.skip("two workers on one database, and xmin: PostgreSQL")
-    counts = [(total, 0) for total in random.Random(4).choices(range(5, 9), k=48)]
-    start = bucket_start(now - len(counts) * FIVE, 5)
-    with factory() as session, session.begin():
-        brands = [add_brand(session, f"b{i}", [f"b{i}"], now).id for i in range(10)]
-        for brand in brands:
-            _fill(session, brand, start, counts)
+    brands, counts, start = _brands_with_history(factory, now, 10, seed=4)
     ours, theirs = brands[::2], brands[1::2]  # interleaved: the split is by cache, not by id
     our_cache, their_cache = HistoryCache(), HistoryCache()
     us = DetectionTicker(factory, batch_brands=4, uncached_batch_brands=2, history_cache=our_cache)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -11,6 +11,7 @@ import numpy as np
 from detectors import BucketPoint
 
 START = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)  # Tuesday 00:00 in Tokyo
+BUCKETS_PER_DAY = 288  # of 5 minutes
 
 
 def daily_shape(minutes_utc: float, tz_hours: float = 9.0, amplitude: float = 0.6) -> float:
@@ -67,3 +68,11 @@ def ramp(start: int, rise: int, factor: float, hold: int) -> Callable[[int], flo
         return factor
 
     return f
+
+
+def shifted(
+    days: Sequence[float] | np.ndarray, at: int, delta: float, hours: float = 3.0
+) -> Callable[[int], float]:
+    """A share per brand-local day (5-minute buckets), plus `delta` for `hours` from bucket `at`."""
+    end = at + round(hours * 12)
+    return lambda i: float(days[i // BUCKETS_PER_DAY]) + (delta if at <= i < end else 0.0)

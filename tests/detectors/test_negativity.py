@@ -11,7 +11,7 @@ from detectors import BucketPoint, DetectorConfig, replay
 from detectors.negativity import SHARE_RULES, ShareResult, block_rho, share_baseline, share_conditions
 from detectors.series import build_frame
 from detectors.share_step import StepTest
-from tests.detectors.synthetic import START, make_series, ramp
+from tests.detectors.synthetic import START, make_series, ramp, shifted
 
 DAY = 288
 EVENT = 8 * DAY + 100
@@ -93,12 +93,6 @@ def daily_shares(mean: float, seed: int, days: int = 11, concentration: float = 
     """One negative share per day, Beta-distributed around `mean` (days differ in tone)."""
     rng = np.random.default_rng(seed)
     return rng.beta(mean * concentration, (1 - mean) * concentration, size=days)
-
-
-def shifted(days: np.ndarray, at: int, delta: float, hours: float = 3.0):
-    """The day's share, plus `delta` for `hours` from bucket `at`."""
-    end = at + round(hours * 12)
-    return lambda i: float(days[i // DAY]) + (delta if at <= i < end else 0.0)
 
 
 def first_negativity(signals):

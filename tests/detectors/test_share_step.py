@@ -8,25 +8,13 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from detectors import DetectorConfig, replay
-from detectors import negativity as negativity_module
+from detectors import DetectorConfig, engine, replay
 from detectors.series import build_frame
 from detectors.share_step import PRIOR_DAYS, STEP_DAYS, StepTest, step_tests
-from tests.detectors.synthetic import START, make_series
+from tests.detectors.synthetic import START, make_series, shifted
 
 DAY = 288
 EVENT = 8 * DAY + 100  # 08:20 brand-local on day 8
-
-
-def day_tone(shares: list[float], at: int | None = None, delta: float = 0.0, hours: float = 3.0):
-    """One share per day (brand-local days), plus `delta` for `hours` from bucket `at`."""
-    end = None if at is None else at + round(hours * 12)
-
-    def share(i: int) -> float:
-        shift = delta if at is not None and end is not None and at <= i < end else 0.0
-        return shares[i // DAY] + shift
-
-    return share
 
 
 def negativity_signals(points, sensitivity: str = "normal"):
@@ -42,10 +30,9 @@ def rules(monkeypatch):
     """Replace one sensitivity's share rule for a test (to show what a part of the rule does)."""
 
     def set_rule(sensitivity: str, **changes: float) -> None:
-        table = dict(negativity_module.SHARE_RULES)
+        table = dict(engine.SHARE_RULES)
         table[sensitivity] = replace(table[sensitivity], **changes)
-        monkeypatch.setattr(negativity_module, "SHARE_RULES", table)
-        monkeypatch.setattr("detectors.engine.SHARE_RULES", table)
+        monkeypatch.setattr(engine, "SHARE_RULES", table)  # where the detector looks the rule up
 
     return set_rule
 
@@ -56,7 +43,7 @@ WEEK = [0.10, 0.20] * 5 + [0.10]
 
 
 def calm_day_shift():
-    return make_series(9, 200, seed=41, share_at=day_tone(WEEK, EVENT, 0.25))
+    return make_series(9, 200, seed=41, share_at=shifted(WEEK, EVENT, 0.25))
 
 
 def test_sudden_shift_on_a_calm_day_is_caught_within_the_hour():
@@ -85,14 +72,14 @@ SWINGING = [0.05, 0.33] * 5 + [0.05]
 
 
 def test_a_new_day_in_a_new_tone_is_not_a_flame_up():
-    points = make_series(9, 200, seed=42, share_at=day_tone(SWINGING))
+    points = make_series(9, 200, seed=42, share_at=lambda i: SWINGING[i // DAY])
     assert negativity_signals(points) == []
 
 
 @pytest.mark.parametrize("sensitivity", ["low", "normal", "high"])
 def test_step_needs_the_floors_too(sensitivity):
     # +8 points in a sudden step: significant at this volume, but under every sensitivity's share floor
-    points = make_series(9, 200, seed=44, share_at=day_tone(WEEK, EVENT, 0.07))
+    points = make_series(9, 200, seed=44, share_at=shifted(WEEK, EVENT, 0.07))
     assert negativity_signals(points, sensitivity) == []
 
 
