@@ -104,7 +104,7 @@ class BrandPatch(BaseModel):
             "examples": [{"keywords": ["ノロシ珈琲", "Noroshi Coffee"], "sensitivity": "high"}]
         },
     )
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: Name | None = None
     keywords: list[str] | None = None
     exclude: list[str] | None = None
     languages: list[str] | None = None

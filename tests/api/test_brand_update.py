@@ -35,6 +35,7 @@ def test_patch_is_validated_scoped_and_honest_about_missing_brands(client: TestC
         ({"sensitivity": "extreme"}, 422, "sensitivity"),
         ({"timezone": "Europe/Paris"}, 422, "timezone"),  # fixed at creation
         ({"name": other["name"]}, 409, "brand_exists"),
+        ({"name": "   "}, 422, "name must not be blank"),
     ]
     for body, status, mentions in cases:
         response = client.patch(path, json=body, headers=writer)
@@ -47,3 +48,4 @@ def test_patch_is_validated_scoped_and_honest_about_missing_brands(client: TestC
     )
     # nothing above changed the brand
     assert client.get(path, headers=reader).json()["keywords"] == BRAND["keywords"]
+    assert client.get(path, headers=reader).json()["name"] == brand["name"]
