@@ -30,8 +30,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 
+# The detection benchmarks of benchmarks/README.md (≈ 5-15 min; the others take a database or a server)
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python -m benchmarks.nab
+	$(BIN)/python -m benchmarks.injected
+	$(BIN)/python -m benchmarks.detect_cost
 
 clean-demo:
 	rm -f noroshi.db noroshi.db-wal noroshi.db-shm

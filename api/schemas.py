@@ -244,13 +244,17 @@ class IncidentOut(BaseModel):
     expected: float
     upper: float
     negative_share: float | None
-    baseline_share: float | None
+    baseline_share: float | None = Field(
+        description="The brand's usual negative share: for a negativity incident, usual at this time "
+        "of day (a brand that is always more negative in the evening has a higher usual share then); "
+        "for a volume incident, over its last week."
+    )
     test: str = Field(
         description="The test that fired, ending in the window it compared (15m, 1h, 3h): "
         "`nb_tail_*` mentions against the expected volume; `betabinom_share_*` the negative share "
-        "against the brand's usual share; `betabinom_step_*` the negative share against the hours "
-        "just before the window (a sudden change of tone; `expected` and `upper` are then from those "
-        "hours, `baseline_share` stays the usual share)."
+        "against the brand's usual share at this time of day; `betabinom_step_*` the negative share "
+        "against the hours just before the window (a sudden change of tone; `expected` and `upper` "
+        "are then from those hours, `baseline_share` stays the usual share)."
     )
     # How many waves of activity the event has had: 2 or more = it flared again (再燃) after resting;
     # `last_wave_at` is when the latest one was recorded. Null for incidents older than waves.

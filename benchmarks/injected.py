@@ -16,7 +16,9 @@ Events, every 3.5 days from day 8 at a random time of day (away from NAB's label
 - negativity-only: the negative share rises by NEG_SHIFTS (+15/+25/+40) points for 3 h on unchanged
   volume, on synthetic brands at each of NEG_BASE_SHARES (5/15/35 %; NAB: +25 at its own share);
   reported by volume × shift × baseline share, recall within 1 h and 3 h, with false negativity
-  incidents on clean series at each baseline share.
+  incidents on clean series at each baseline share. Also a brand whose tone turns every evening
+  (EVENING_TONE: 12 % → 30 % negative from 19:00 to 22:00 brand-local, every day — a support line's
+  evening backlog, rush-hour complaints): clean, and with +25-point shifts.
 A burst is caught when any incident opens (or escalates) between onset and onset + R + 6 h; latency
 is from the onset to the close of the bucket that alerted (one 5-minute bucket at best); "from 2×" is
 from the first bucket where the burst alone doubles the pre-onset level (when it becomes visible). The goal
@@ -54,6 +56,8 @@ RAMPS_MIN = (15, 60, 360)
 NEG_SHIFT = 0.25
 NEG_SHIFT_MINUTES = 180
 KERNEL_DECAY = 0.7  # per bucket: the self-excitation memory is ~15 minutes
+EVENING_TONE = (19, 22, 0.18)  # brand-local hours [from, to) and the points added to the share daily
+EVENING_BASE_SHARE = 0.12
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,7 @@ class Job:
     sensitivity: str = "normal"
     shift: float = NEG_SHIFT  # negativity events: points added to the negative share
     base_share: float = 0.0  # negativity grid: the brand's baseline share (0 = the base's own)
+    evening: bool = False  # the brand's tone turns every evening (EVENING_TONE)
 
 
 def run_job(job: Job) -> list[dict]:
@@ -163,6 +168,8 @@ def run_job(job: Job) -> list[dict]:
     neg_prob = base.share.copy()
     if job.base_share > 0:
         neg_prob = _daily_share(np.random.default_rng(base.seed + 11), total.shape[0], job.base_share)
+    if job.evening:
+        neg_prob = neg_prob + evening_tone(total.shape[0])
     extra = np.zeros_like(total)
     true_share = neg_prob.copy()  # before any shift: what the negativity oracle knows
     events = [] if job.scenario in CLEAN else onsets(base)
@@ -214,6 +221,7 @@ def run_job(job: Job) -> list[dict]:
                 "reflares": sum(s.reflare for s in pages),
                 "weeks": weeks,
                 "base_share": job.base_share or float(base.share.mean()),
+                "evening": job.evening,
             }
         ]
     records = []
@@ -247,6 +255,7 @@ def run_job(job: Job) -> list[dict]:
                 "oracle": oracle,
                 "shift": job.shift,
                 "base_share": job.base_share or float(base.share.mean()),
+                "evening": job.evening,
                 "rate": levels[k] * hour,  # posts per hour before the onset
             }
         )
@@ -259,8 +268,17 @@ NEG_SHIFTS = (0.15, 0.25, 0.40)
 NEG_BASE_SHARES = (0.05, 0.15, 0.35)  # 35 %: "a brand that is always criticised"
 
 
+def evening_tone(n: int) -> np.ndarray:
+    """Points added to the negative share per bucket: EVENING_TONE's hours on every day (START is
+    brand-local midnight)."""
+    first, last, points = EVENING_TONE
+    hour = (np.arange(n) * BUCKET / 60.0) % 24
+    return np.where((hour >= first) & (hour < last), points, 0.0)
+
+
 def negativity_jobs(bases: list[Base], sensitivity: str) -> list[Job]:
-    """NAB: +25 points at its own share; synthetic: every shift × baseline share, and clean per share."""
+    """NAB: +25 points at its own share; synthetic: every shift × baseline share, and clean per share;
+    and the evening-tone brand, clean and with +25-point shifts."""
     out = [Job(b, "negativity", sensitivity=sensitivity) for b in bases if b.name.startswith("NAB")]
     synthetic = [b for b in bases if not b.name.startswith("NAB")]
     for b in synthetic:
@@ -269,6 +287,8 @@ def negativity_jobs(bases: list[Base], sensitivity: str) -> list[Job]:
             out += [
                 Job(b, "negativity", sensitivity=sensitivity, shift=d, base_share=share) for d in NEG_SHIFTS
             ]
+        evening = {"sensitivity": sensitivity, "base_share": EVENING_BASE_SHARE, "evening": True}
+        out += [Job(b, "negativity_clean", **evening), Job(b, "negativity", shift=NEG_SHIFT, **evening)]
     return out
 
 

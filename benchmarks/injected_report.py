@@ -81,6 +81,12 @@ def report(records: list[dict], command: str, seconds: float) -> str:
     return "\n".join(lines)
 
 
+def _share_label(r: dict, tier: str) -> str:
+    if tier == "NAB":
+        return "own"
+    return f"{100 * r['base_share']:.0f} %" + (" + evening tone" if r.get("evening") else "")
+
+
 def negativity_report(records: list[dict], tier_of) -> list[str]:
     """Recall within 1 h by volume × shift × baseline share; false negativity incidents on clean series."""
     events = [r for r in records if r["scenario"] == "negativity"]
@@ -94,10 +100,12 @@ def negativity_report(records: list[dict], tier_of) -> list[str]:
     ]
     cells: dict[tuple[str, str, str], list[dict]] = {}
     for r in events:
-        share = "own" if tier_of(r) == "NAB" else f"{100 * r['base_share']:.0f} %"
+        share = _share_label(r, tier_of(r))
         shift = f"+{100 * r['shift']:.0f}"
-        keys = [(tier_of(r), share, shift), ("all", "all", shift)]
-        if tier_of(r) == "synthetic low" and r["rate"] >= 20:
+        # the evening-tone brands have their own rows: "all" stays comparable with earlier tables
+        every = ("all, evening tone", "all") if r.get("evening") else ("all", "all")
+        keys = [(tier_of(r), share, shift), (*every, shift)]
+        if tier_of(r) == "synthetic low" and r["rate"] >= 20 and not r.get("evening"):
             keys.append(("synthetic low, ≥ 20 posts/h at onset", "all", shift))
         for key in keys:
             cells.setdefault(key, []).append(r)
@@ -121,8 +129,9 @@ def negativity_report(records: list[dict], tier_of) -> list[str]:
     clean = [r for r in records if r["scenario"] == nab_or_grid.get(tier_of(r), "negativity_clean")]
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in clean:
-        share = "own" if tier_of(r) == "NAB" else f"{100 * r['base_share']:.0f} %"
-        for key in ((tier_of(r), share), ("all", "all")):
+        share = _share_label(r, tier_of(r))
+        every = ("all, evening tone", "all") if r.get("evening") else ("all", "all")
+        for key in ((tier_of(r), share), every):
             groups.setdefault(key, []).append(r)
     for (tier, share), sub in sorted(groups.items(), key=lambda kv: (kv[0][0] != "all", kv[0])):
         weeks = sum(r["weeks"] for r in sub)

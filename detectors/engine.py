@@ -204,7 +204,6 @@ def _negativity_view(
     step_score = calibration.calibrate(np.vstack([r.step.pvalue for r in negativity]), tests)
     cond = share_conditions(
         negativity,
-        shares,
         score,
         step_score,
         share_rule,
@@ -249,14 +248,15 @@ def _signal(
     else:
         s = ev.negativity[k]
         step = view.step is not None and bool(view.step[i])
-        pi = float(s.step.share[i] if step else ev.shares.share[i])
+        pi = float(s.step.share[i] if step else s.expected[i])
         observed, expected = float(s.negative[i]), float(s.total[i] * pi)
         if step:
             upper = step_upper(p_alert, float(s.total[i]), s.step, i)
         else:
-            upper = betabinom_isf(p_alert, s.total[i], pi, float(ev.shares.rho[i]))
+            upper = betabinom_isf(p_alert, s.total[i], pi, float(s.rho[i]))
         share = float(s.negative[i] / s.total[i])
         test = f"betabinom_{'step' if step else 'share'}_{s.label}"
+        base_share = _opt(s.expected[i])  # what is usual at this time of day (share_profile)
     return Signal(
         at=at,
         kind=kind,
@@ -348,8 +348,8 @@ def detect_tick_arrays(
 
 
 def _slice_shares(ev: Evaluation, part: np.ndarray) -> tuple[ShareBaseline, list[ShareResult]]:
-    shares = ShareBaseline(share=ev.shares.share[part], rho=ev.shares.rho[part])
-    fields = ("negative", "total", "pvalue", "authors")
+    shares = ShareBaseline(share=ev.shares.share[part], rho=ev.shares.rho[part], week=ev.shares.week[part])
+    fields = ("negative", "total", "pvalue", "authors", "expected", "rho")
     results = [
         replace(r, step=r.step.take(part), **{f: getattr(r, f)[part] for f in fields}) for r in ev.negativity
     ]

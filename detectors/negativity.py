@@ -7,7 +7,9 @@ high share. Over-dispersion between blocks (days differ in tone) is the brand's 
 intra-class correlation, from the median standardised block residual (robust, and not biased low the
 way a trimmed Pearson sum is), shrunk to a small prior while few blocks exist. The expected share now is
 then conditioned on the most recent block as far as the brand's history shows that tone persists from
-one block to the next (see `_condition_on_recent`), which also narrows the over-dispersion.
+one block to the next (see `_condition_on_recent`), which also narrows the over-dispersion. Each
+window's expected share is that, plus the brand's usual offset at this time of day
+(`detectors.share_profile`): a tone that turns at the same hours every day is the bar at those hours.
 
 The test is the beta-binomial upper tail of the window's negative count given its total, at 15 min,
 1 h and 3 h; beside it, the step test (`detectors.share_step`) judges the same window against the
@@ -26,6 +28,7 @@ import numpy as np
 from scipy import stats
 
 from detectors.series import Frame, buckets, median_of_valid, window_sum
+from detectors.share_profile import profile_offsets
 from detectors.share_step import StepTest, step_tests
 
 BLOCK_HOURS = 6
@@ -71,6 +74,7 @@ SHARE_RULES: dict[str, ShareRule] = {
 class ShareBaseline:
     share: np.ndarray  # baseline negative share per position (NaN = not enough history)
     rho: np.ndarray  # beta-binomial intra-class correlation
+    week: np.ndarray  # the week's pooled share before conditioning on the recent block (NaN as share)
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class ShareResult:
     pvalue: np.ndarray  # 1 where no opinion
     authors: np.ndarray
     step: StepTest  # the same window against the hours just before it
+    expected: np.ndarray  # the expected share: the baseline's at this time of day (NaN as the baseline)
+    rho: np.ndarray  # the test's intra-class correlation, with the time-of-day offset's uncertainty
 
 
 def share_baseline(frame: Frame, pos: np.ndarray, days: int = BASELINE_DAYS) -> ShareBaseline:
@@ -109,8 +115,9 @@ def share_baseline(frame: Frame, pos: np.ndarray, days: int = BASELINE_DAYS) -> 
     pi = (k_neg + 0.5) / (k_tot + 1.0)
     enough = (k_tot >= MIN_BASELINE_POSTS) & (kept.sum(axis=1) >= MIN_BASELINE_BLOCKS)
     rho = block_rho(neg, tot, valid, pi)
+    week = np.where(enough, pi, np.nan)
     pi, rho = _condition_on_recent(share, tot, valid, pi, rho)
-    return ShareBaseline(share=np.where(enough, pi, np.nan), rho=rho)
+    return ShareBaseline(share=np.where(enough, pi, np.nan), rho=rho, week=week)
 
 
 def block_rho(neg: np.ndarray, tot: np.ndarray, valid: np.ndarray, pi: np.ndarray) -> np.ndarray:
@@ -142,24 +149,37 @@ def evaluate_shares(
     """
     results: list[ShareResult] = []
     opinions: list[np.ndarray] = []
-    steps = step_tests(frame, pos, [width for _, width in scales])
-    for (label, width), step in zip(scales, steps, strict=True):
+    widths = [width for _, width in scales]
+    steps = step_tests(frame, pos, widths)
+    profiles = profile_offsets(frame, pos, widths, baseline.week)
+    latent = baseline.share * (1.0 - baseline.share) * baseline.rho
+    for (label, width), step, profile in zip(scales, steps, profiles, strict=True):
         total, known = window_sum(frame.csum_total, pos, width)
         negative, _ = window_sum(frame.csum_negative, pos, width)
         authors, _ = window_sum(frame.csum_authors, pos, width)
         opinions.append(known & ~np.isnan(baseline.share) & (total > 0))
         pvalue = np.ones(pos.shape[0])
+        expected = np.clip(baseline.share + profile.offset, PI_MIN, 1.0 - PI_MIN)
+        rho = np.clip((latent + profile.variance) / (expected * (1.0 - expected)), RHO_MIN, RHO_MAX)
         results.append(
             ShareResult(
-                label, width, negative.astype(np.float64), total.astype(np.float64), pvalue, authors, step
+                label,
+                width,
+                negative.astype(np.float64),
+                total.astype(np.float64),
+                pvalue,
+                authors,
+                step,
+                expected,
+                np.nan_to_num(rho, nan=RHO_PRIOR),
             )
         )
     if any(opinion.any() for opinion in opinions):
         pairs = list(zip(results, opinions, strict=True))
         negative = np.concatenate([r.negative[o] for r, o in pairs]).astype(np.int64)
         total = np.concatenate([r.total[o] for r, o in pairs]).astype(np.int64)
-        p = np.concatenate([baseline.share[o] for _, o in pairs])
-        weight = np.concatenate([1.0 / baseline.rho[o] - 1.0 for _, o in pairs])
+        p = np.concatenate([r.expected[o] for r, o in pairs])
+        weight = np.concatenate([1.0 / r.rho[o] - 1.0 for r, o in pairs])
         tails = stats.betabinom.sf(negative - 1, total, p * weight, (1 - p) * weight)
         for (r, o), part in zip(
             pairs, np.split(tails, np.cumsum([o.sum() for _, o in pairs])[:-1]), strict=True
@@ -186,7 +206,6 @@ class ShareConditions:
 
 def share_conditions(
     results: list[ShareResult],
-    baseline: ShareBaseline,
     score: np.ndarray,
     step_score: np.ndarray,
     rule: ShareRule,
@@ -196,12 +215,12 @@ def share_conditions(
 ) -> ShareConditions:
     """The long-run test over the share rule's threshold, or the step test over it with the long-run
     score over `z_support`; and every floor (share points, negatives, excess, authors), against the
-    baseline share and, for a step, against the reference share too."""
+    expected share at this time of day and, for a step, against the reference share too."""
     neg = np.vstack([r.negative for r in results])
     total = np.vstack([r.total for r in results])
     authors = np.vstack([r.authors for r in results]).astype(np.float64)
     reference = np.vstack([r.step.share for r in results])
-    pi = baseline.share[None, :]
+    pi = np.vstack([r.expected for r in results])
     with np.errstate(all="ignore"):
         share = np.where(total > 0, neg / total, np.nan)
         delta = np.nan_to_num(share - pi, nan=-1.0)

@@ -81,6 +81,7 @@ class Signal:
     upper: float  # upper band at the sensitivity's threshold
     test: str  # which test fired, e.g. "nb_tail_1h"
     negative_share: float | None = None
+    # the brand's usual share: negativity, at this time of day (detectors.share_profile); volume, its week
     baseline_share: float | None = None
     escalation: bool = False  # False = a new event; True = same event grew to a higher severity
     # True = the same event flared again after its activity had stopped (see detectors.policy); also

@@ -135,15 +135,16 @@ def test_excess_negatives_floor_blocks_tiny_counts_but_not_real_shifts():
     pos = np.array([frame.n - 1], dtype=np.int64)
     base = share_baseline(frame, pos)
     rule = SHARE_RULES["normal"]
-    no_step = (StepTest(*(np.array([v]) for v in (np.nan, 0.0, 1.0, 1.0, 0.0))),)
+    no_step = StepTest(*(np.array([v]) for v in (np.nan, 0.0, 1.0, 1.0, 0.0)))
+    at_baseline = (no_step, base.share, base.rho)
     tiny = ShareResult(
-        "15m", 3, np.array([2.0]), np.array([3.0]), np.array([1e-12]), np.array([3.0]), *no_step
+        "15m", 3, np.array([2.0]), np.array([3.0]), np.array([1e-12]), np.array([3.0]), *at_baseline
     )
     real = ShareResult(
-        "1h", 12, np.array([96.0]), np.array([240.0]), np.array([1e-12]), np.array([230.0]), *no_step
+        "1h", 12, np.array([96.0]), np.array([240.0]), np.array([1e-12]), np.array([230.0]), *at_baseline
     )
     score = np.array([[30.0], [30.0]])
-    cond = share_conditions([tiny, real], base, score, np.zeros_like(score), rule, 0, 0.12, 0)
+    cond = share_conditions([tiny, real], score, np.zeros_like(score), rule, 0, 0.12, 0)
     assert cond.qualify[:, 0].tolist() == [False, True]
 
 
