@@ -28,7 +28,7 @@ import numpy as np
 from scipy import stats
 
 from detectors.series import Frame, buckets, median_of_valid, window_sum
-from detectors.share_profile import profile_offsets
+from detectors.share_profile import MIN_PROFILE_DAYS, profile_offsets, trusted_offsets
 from detectors.share_step import StepTest, step_tests
 
 BLOCK_HOURS = 6
@@ -114,21 +114,40 @@ def share_baseline(frame: Frame, pos: np.ndarray, days: int = BASELINE_DAYS) -> 
     k_neg = np.where(kept, neg, 0.0).sum(axis=1)
     pi = (k_neg + 0.5) / (k_tot + 1.0)
     enough = (k_tot >= MIN_BASELINE_POSTS) & (kept.sum(axis=1) >= MIN_BASELINE_BLOCKS)
-    rho = block_rho(neg, tot, valid, pi)
+    # each block's usual share: the week's plus its hours' offset (a block 4 blocks back is a day back)
+    usual = np.clip(pi[:, None] + _block_offsets(tot, neg, valid, pi), PI_MIN, 1.0 - PI_MIN)
+    rho = block_rho(neg, tot, valid, usual)
     week = np.where(enough, pi, np.nan)
-    pi, rho = _condition_on_recent(share, tot, valid, pi, rho)
+    pi, rho = _condition_on_recent(share, tot, valid, pi, rho, usual)
     return ShareBaseline(share=np.where(enough, pi, np.nan), rho=rho, week=week)
 
 
-def block_rho(neg: np.ndarray, tot: np.ndarray, valid: np.ndarray, pi: np.ndarray) -> np.ndarray:
+def _block_offsets(tot: np.ndarray, neg: np.ndarray, valid: np.ndarray, week: np.ndarray) -> np.ndarray:
+    """Each block's time-of-day offset from the week (`detectors.share_profile`), from the blocks at
+    the same hours on the other days: a brand that is always more negative in the evening has evening
+    blocks above its week, and that is not over-dispersion between days."""
+    n, k = tot.shape
+    phases = 24 // BLOCK_HOURS
+    if k % phases or k // phases < MIN_PROFILE_DAYS:
+        return np.zeros_like(tot)
+
+    def by_hours(a: np.ndarray) -> np.ndarray:  # (positions, blocks) → (phases, days, positions)
+        return a.reshape(n, k // phases, phases).transpose(2, 1, 0)
+
+    offset, _ = trusted_offsets(by_hours(tot), by_hours(neg), by_hours(valid), week)
+    return offset.T[:, np.arange(k) % phases]
+
+
+def block_rho(neg: np.ndarray, tot: np.ndarray, valid: np.ndarray, usual: np.ndarray) -> np.ndarray:
     """Beta-binomial intra-class correlation from the blocks' standardised residuals, robustly.
 
     The median absolute standardised residual (× 1.4826) estimates the blocks' variance factor
     1 + (n − 1)·rho at the median block size n; a median is not moved by a past flame-up, and unlike
     a trimmed Pearson sum it is not biased low. Shrunk towards RHO_PRIOR while few blocks exist.
+    `usual` is each block's expected share (positions × blocks).
     """
-    sd = np.sqrt(np.maximum(tot * (pi * (1.0 - pi))[:, None], 1e-12))
-    resid = np.abs(neg - tot * pi[:, None]) / sd
+    sd = np.sqrt(np.maximum(tot * usual * (1.0 - usual), 1e-12))
+    resid = np.abs(neg - tot * usual) / sd
     med = median_of_valid(resid.T, valid.T, MIN_BASELINE_BLOCKS)
     size = median_of_valid(tot.T, valid.T, MIN_BASELINE_BLOCKS)
     factor = (MAD_TO_SD * np.nan_to_num(med, nan=0.0)) ** 2
@@ -245,7 +264,12 @@ def share_conditions(
 
 
 def _condition_on_recent(
-    share: np.ndarray, tot: np.ndarray, valid: np.ndarray, pi: np.ndarray, rho: np.ndarray
+    share: np.ndarray,
+    tot: np.ndarray,
+    valid: np.ndarray,
+    pi: np.ndarray,
+    rho: np.ndarray,
+    usual: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Today's expected share: the baseline moved towards the most recent block as far as history says.
 
@@ -255,9 +279,11 @@ def _condition_on_recent(
     zero while few pairs exist, and capped at PERSISTENCE_MAX. With latent variance τ² = π(1−π)·rho and
     the recent block's sampling variance σ², the best linear predictor moves π by β = r·τ² ÷ (τ² + σ²)
     of the recent residual (winsorised at ±WINSOR_SD so a flame-up just before the gap cannot carry the
-    bar far), and leaves the latent variance τ²·(1 − r·β): the rho of the test.
+    bar far), and leaves the latent variance τ²·(1 − r·β): the rho of the test. Residuals are from
+    each block's `usual` share (its hours' offset included): an afternoon block is not evidence that
+    today is calm because the brand's evenings are always worse.
     """
-    resid = np.where(valid, share - pi[:, None], 0.0)
+    resid = np.where(valid, share - usual, 0.0)
     pairs = valid[:, :-1] & valid[:, 1:]
     cross = np.where(pairs, resid[:, :-1] * resid[:, 1:], 0.0).sum(axis=1)
     cov = cross / (pairs.sum(axis=1) + PERSISTENCE_PRIOR_PAIRS)

@@ -56,9 +56,18 @@ def profile_offsets(frame: Frame, pos: np.ndarray, widths: list[int], week: np.n
     width = np.broadcast_to(wide[:, None, None], shape).ravel()
     tot, ok = window_sum(frame.csum_total, at, width)
     neg, _ = window_sum(frame.csum_negative, at, width)
-    tot = tot.reshape(shape).astype(np.float64)
-    neg = neg.reshape(shape).astype(np.float64)
-    valid = ok.reshape(shape) & (tot > 0)
+    offset, variance = trusted_offsets(tot.reshape(shape), neg.reshape(shape), ok.reshape(shape), week)
+    return [ShareProfile(offset[k], variance[k]) for k in range(len(widths))]
+
+
+def trusted_offsets(
+    tot: np.ndarray, neg: np.ndarray, ok: np.ndarray, week: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shrunk offsets from `week` and their remaining variance, per group and position, from counts of
+    shape (groups, days, positions): each group is one clock time seen on several days."""
+    tot = tot.astype(np.float64)
+    neg = neg.astype(np.float64)
+    valid = ok & (tot > 0)
     kept = _central_days(np.where(valid, neg / np.where(valid, tot, 1.0), np.inf), valid)
     k_tot = np.where(kept, tot, 0.0).sum(axis=1)
     k_neg = np.where(kept, neg, 0.0).sum(axis=1)
@@ -74,7 +83,7 @@ def profile_offsets(frame: Frame, pos: np.ndarray, widths: list[int], week: np.n
         variance = np.maximum(spread, binomial)
         doubt = TRUST_SE**2 * variance / np.maximum(raw**2, 1e-12)
         trust = np.where(known, np.clip(1.0 - doubt, 0.0, 1.0), 0.0)
-    return [ShareProfile(trust[k] * raw[k], trust[k] * variance[k]) for k in range(len(widths))]
+    return trust * raw, trust * variance
 
 
 def _central_days(share: np.ndarray, valid: np.ndarray) -> np.ndarray:

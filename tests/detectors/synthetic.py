@@ -76,3 +76,9 @@ def shifted(
     """A share per brand-local day (5-minute buckets), plus `delta` for `hours` from bucket `at`."""
     end = at + round(hours * 12)
     return lambda i: float(days[i // BUCKETS_PER_DAY]) + (delta if at <= i < end else 0.0)
+
+
+def daily_shares(mean: float, seed: int, days: int = 11, concentration: float = 60.0) -> np.ndarray:
+    """One negative share per day, Beta-distributed around `mean` (days differ in tone)."""
+    rng = np.random.default_rng(seed)
+    return rng.beta(mean * concentration, (1 - mean) * concentration, size=days)

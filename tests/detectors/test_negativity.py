@@ -11,7 +11,7 @@ from detectors import BucketPoint, DetectorConfig, replay
 from detectors.negativity import SHARE_RULES, ShareResult, block_rho, share_baseline, share_conditions
 from detectors.series import build_frame
 from detectors.share_step import StepTest
-from tests.detectors.synthetic import START, make_series, ramp, shifted
+from tests.detectors.synthetic import START, daily_shares, make_series, ramp, shifted
 
 DAY = 288
 EVENT = 8 * DAY + 100
@@ -87,12 +87,6 @@ def test_new_brand_is_quiet_then_detects_after_a_few_hours():
 
 
 # --- issue 3: +25-point shifts within the hour at every volume, without false alarms -------------------
-
-
-def daily_shares(mean: float, seed: int, days: int = 11, concentration: float = 60.0) -> np.ndarray:
-    """One negative share per day, Beta-distributed around `mean` (days differ in tone)."""
-    rng = np.random.default_rng(seed)
-    return rng.beta(mean * concentration, (1 - mean) * concentration, size=days)
 
 
 def first_negativity(signals):
@@ -195,7 +189,7 @@ def test_overdispersion_is_the_brands_own_and_not_lowered_by_a_past_flame():
     for series in (varied, steady, flamed):
         neg, tot = blocks(series, len(series))
         pi = np.array([neg.sum() / tot.sum()])
-        rhos.append(float(block_rho(neg, tot, tot > 0, pi)[0]))
+        rhos.append(float(block_rho(neg, tot, tot > 0, pi[:, None])[0]))
     assert realised / 2 < rhos[0] < realised * 2
     assert rhos[1] < 0.004  # binomial days: only the prior's weight is left
     assert rhos[2] < 2 * rhos[1] + 0.002  # one past flame-up barely moves it

@@ -11,19 +11,21 @@ from detectors import DetectorConfig, replay
 from detectors.negativity import share_baseline
 from detectors.series import build_frame
 from detectors.share_profile import PROFILE_DAYS, profile_offsets
-from tests.detectors.synthetic import BUCKETS_PER_DAY, START, make_series
+from tests.detectors.synthetic import BUCKETS_PER_DAY, START, daily_shares, make_series
 
 DAY = BUCKETS_PER_DAY
 EVENING = (19 * 12, 22 * 12)  # 19:00-22:00 brand-local, in buckets of the day (START is local midnight)
 
 
-def evening_tone(base: float = 0.12, bump: float = 0.18, extra: dict[int, float] | None = None):
-    """The share per bucket: `base`, plus `bump` from 19:00 to 22:00 every day, plus `extra` at buckets."""
+def evening_tone(base: float | np.ndarray = 0.12, bump: float = 0.18, extra: dict[int, float] | None = None):
+    """The share per bucket: `base` (or `base[day]`), plus `bump` from 19:00 to 22:00 every day, plus
+    `extra` at buckets."""
     extra = extra or {}
+    days = np.atleast_1d(np.asarray(base, dtype=np.float64))
 
     def share_at(i: int) -> float:
         evening = EVENING[0] <= i % DAY < EVENING[1]
-        return base + (bump if evening else 0.0) + extra.get(i, 0.0)
+        return float(days[i // DAY % days.shape[0]]) + (bump if evening else 0.0) + extra.get(i, 0.0)
 
     return share_at
 
@@ -101,3 +103,18 @@ def test_few_earlier_days_give_no_offset():
     week = np.array([0.15])
     assert [float(p.offset[0]) for p in profile_offsets(frame, pos, [3, 12], week)] == [0.0, 0.0]
     assert PROFILE_DAYS >= 3
+
+
+def test_the_evening_is_not_mistaken_for_days_that_differ():
+    # days differ in tone (±7 points); the evening brand's between-day over-dispersion is its flat
+    # twin's, not inflated by its evenings (it was 3.4× before the blocks knew their hours, and a
+    # +25-point shift then needed far more posts to be seen)
+    rhos = []
+    days = daily_shares(0.12, seed=3, concentration=20.0)
+    for share_at in (evening_tone(days), evening_tone(days + 0.02, 0.0)):
+        points = make_series(9, 120, seed=7, share_at=share_at)
+        frame = build_frame(points, 5, "Asia/Tokyo", START)
+        pos = np.arange(8 * DAY, 9 * DAY - 1, 7, dtype=np.int64)
+        rhos.append(float(np.median(share_baseline(frame, pos).rho)))
+    evening, flat = rhos
+    assert flat > 0.0025 and evening < 1.5 * flat, rhos
