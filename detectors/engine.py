@@ -339,7 +339,7 @@ def detect_tick_arrays(
     ev = evaluate(frame, config, np.array([i_last], dtype=np.int64), dense=False, excluded=excluded)
     expected, upper = _chart(ev, 0, rule)
     active = {kind: bool(ev.views[kind].active[0]) for kind in KINDS}
-    baseline_share = _opt(ev.shares.share[0])
+    baseline_share = _opt(ev.negativity[0].expected[0])  # the shortest window's, at this time of day
     if state.last_at is not None and at <= state.last_at:
         return TickResult([], state, expected, upper, baseline_share, active)
     state = replace(state, first_seen=first_seen)

@@ -95,5 +95,5 @@ class TickResult:
     state: DetectorState
     expected: float | None  # expected total for the latest bucket, None if not enough history
     upper: float | None  # upper band for the latest bucket
-    baseline_share: float | None  # baseline negative share
+    baseline_share: float | None  # the usual negative share now (at this time of day)
     active: dict[str, bool] = field(default_factory=dict)  # per kind: anomalous right now

@@ -7,7 +7,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from detectors import DetectorConfig, replay
+from detectors import DetectorConfig, detect_tick, replay
 from detectors.negativity import share_baseline
 from detectors.series import build_frame
 from detectors.share_profile import PROFILE_DAYS, profile_offsets
@@ -118,3 +118,13 @@ def test_the_evening_is_not_mistaken_for_days_that_differ():
         rhos.append(float(np.median(share_baseline(frame, pos).rho)))
     evening, flat = rhos
     assert flat > 0.0025 and evening < 1.5 * flat, rhos
+
+
+def test_the_live_tick_reports_the_usual_share_at_this_hour():
+    # the chart's expected negatives follow the evening: the tick's usual share is the evening's
+    points = make_series(9, 120, seed=7, share_at=evening_tone())
+    config = DetectorConfig()
+    evening = detect_tick(points[: 8 * DAY + 20 * 12 + 1], config, None).baseline_share
+    afternoon = detect_tick(points[: 8 * DAY + 15 * 12 + 1], config, None).baseline_share
+    assert evening is not None and afternoon is not None
+    assert 0.25 < evening < 0.35 and 0.10 < afternoon < 0.15
