@@ -16,9 +16,10 @@ Events, every 3.5 days from day 8 at a random time of day (away from NAB's label
 - negativity-only: the negative share rises by NEG_SHIFTS (+15/+25/+40) points for 3 h on unchanged
   volume, on synthetic brands at each of NEG_BASE_SHARES (5/15/35 %; NAB: +25 at its own share);
   reported by volume × shift × baseline share, recall within 1 h and 3 h, with false negativity
-  incidents on clean series at each baseline share. Also a brand whose tone turns every evening
-  (EVENING_TONE: 12 % → 30 % negative from 19:00 to 22:00 brand-local, every day — a support line's
-  evening backlog, rush-hour complaints): clean, and with +25-point shifts.
+  incidents on clean series at each baseline share. Also brands whose tone turns at the same hours
+  every day (DAILY_TONES, on a 12 % baseline: +18 points from 19:00 to 22:00 brand-local — a support
+  line's evening backlog; +20 points from 07:00 to 09:00 — rush-hour complaints about a railway):
+  clean, and with +25-point shifts.
 A burst is caught when any incident opens (or escalates) between onset and onset + R + 6 h; latency
 is from the onset to the close of the bucket that alerted (one 5-minute bucket at best); "from 2×" is
 from the first bucket where the burst alone doubles the pre-onset level (when it becomes visible). The goal
@@ -56,8 +57,9 @@ RAMPS_MIN = (15, 60, 360)
 NEG_SHIFT = 0.25
 NEG_SHIFT_MINUTES = 180
 KERNEL_DECAY = 0.7  # per bucket: the self-excitation memory is ~15 minutes
-EVENING_TONE = (19, 22, 0.18)  # brand-local hours [from, to) and the points added to the share daily
-EVENING_BASE_SHARE = 0.12
+# brand-local hours [from, to) and the points added to the negative share there, every day
+DAILY_TONES = {"evening": (19, 22, 0.18), "morning": (7, 9, 0.20)}
+DAILY_TONE_BASE_SHARE = 0.12
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ class Job:
     sensitivity: str = "normal"
     shift: float = NEG_SHIFT  # negativity events: points added to the negative share
     base_share: float = 0.0  # negativity grid: the brand's baseline share (0 = the base's own)
-    evening: bool = False  # the brand's tone turns every evening (EVENING_TONE)
+    tone: str = ""  # a key of DAILY_TONES: the brand's tone turns at those hours every day
 
 
 def run_job(job: Job) -> list[dict]:
@@ -168,8 +170,8 @@ def run_job(job: Job) -> list[dict]:
     neg_prob = base.share.copy()
     if job.base_share > 0:
         neg_prob = _daily_share(np.random.default_rng(base.seed + 11), total.shape[0], job.base_share)
-    if job.evening:
-        neg_prob = neg_prob + evening_tone(total.shape[0])
+    if job.tone:
+        neg_prob = neg_prob + daily_tone(total.shape[0], *DAILY_TONES[job.tone])
     extra = np.zeros_like(total)
     true_share = neg_prob.copy()  # before any shift: what the negativity oracle knows
     events = [] if job.scenario in CLEAN else onsets(base)
@@ -221,7 +223,7 @@ def run_job(job: Job) -> list[dict]:
                 "reflares": sum(s.reflare for s in pages),
                 "weeks": weeks,
                 "base_share": job.base_share or float(base.share.mean()),
-                "evening": job.evening,
+                "tone": job.tone,
             }
         ]
     records = []
@@ -255,7 +257,7 @@ def run_job(job: Job) -> list[dict]:
                 "oracle": oracle,
                 "shift": job.shift,
                 "base_share": job.base_share or float(base.share.mean()),
-                "evening": job.evening,
+                "tone": job.tone,
                 "rate": levels[k] * hour,  # posts per hour before the onset
             }
         )
@@ -268,17 +270,16 @@ NEG_SHIFTS = (0.15, 0.25, 0.40)
 NEG_BASE_SHARES = (0.05, 0.15, 0.35)  # 35 %: "a brand that is always criticised"
 
 
-def evening_tone(n: int) -> np.ndarray:
-    """Points added to the negative share per bucket: EVENING_TONE's hours on every day (START is
-    brand-local midnight)."""
-    first, last, points = EVENING_TONE
+def daily_tone(n: int, first: int, last: int, points: float) -> np.ndarray:
+    """Points added to the negative share per bucket: `points` from hour `first` to `last` every day
+    (START is brand-local midnight)."""
     hour = (np.arange(n) * BUCKET / 60.0) % 24
     return np.where((hour >= first) & (hour < last), points, 0.0)
 
 
 def negativity_jobs(bases: list[Base], sensitivity: str) -> list[Job]:
     """NAB: +25 points at its own share; synthetic: every shift × baseline share, and clean per share;
-    and the evening-tone brand, clean and with +25-point shifts."""
+    and the daily-tone brands, clean and with +25-point shifts."""
     out = [Job(b, "negativity", sensitivity=sensitivity) for b in bases if b.name.startswith("NAB")]
     synthetic = [b for b in bases if not b.name.startswith("NAB")]
     for b in synthetic:
@@ -287,8 +288,9 @@ def negativity_jobs(bases: list[Base], sensitivity: str) -> list[Job]:
             out += [
                 Job(b, "negativity", sensitivity=sensitivity, shift=d, base_share=share) for d in NEG_SHIFTS
             ]
-        evening = {"sensitivity": sensitivity, "base_share": EVENING_BASE_SHARE, "evening": True}
-        out += [Job(b, "negativity_clean", **evening), Job(b, "negativity", shift=NEG_SHIFT, **evening)]
+        for tone in DAILY_TONES:
+            daily = {"sensitivity": sensitivity, "base_share": DAILY_TONE_BASE_SHARE, "tone": tone}
+            out += [Job(b, "negativity_clean", **daily), Job(b, "negativity", shift=NEG_SHIFT, **daily)]
     return out
 
 

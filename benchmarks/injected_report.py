@@ -84,7 +84,7 @@ def report(records: list[dict], command: str, seconds: float) -> str:
 def _share_label(r: dict, tier: str) -> str:
     if tier == "NAB":
         return "own"
-    return f"{100 * r['base_share']:.0f} %" + (" + evening tone" if r.get("evening") else "")
+    return f"{100 * r['base_share']:.0f} %" + (f" + {r['tone']} tone" if r.get("tone") else "")
 
 
 def negativity_report(records: list[dict], tier_of) -> list[str]:
@@ -102,10 +102,10 @@ def negativity_report(records: list[dict], tier_of) -> list[str]:
     for r in events:
         share = _share_label(r, tier_of(r))
         shift = f"+{100 * r['shift']:.0f}"
-        # the evening-tone brands have their own rows: "all" stays comparable with earlier tables
-        every = ("all, evening tone", "all") if r.get("evening") else ("all", "all")
+        # the daily-tone brands have their own rows: "all" stays comparable with earlier tables
+        every = ("all, daily tone", "all") if r.get("tone") else ("all", "all")
         keys = [(tier_of(r), share, shift), (*every, shift)]
-        if tier_of(r) == "synthetic low" and r["rate"] >= 20 and not r.get("evening"):
+        if tier_of(r) == "synthetic low" and r["rate"] >= 20 and not r.get("tone"):
             keys.append(("synthetic low, ≥ 20 posts/h at onset", "all", shift))
         for key in keys:
             cells.setdefault(key, []).append(r)
@@ -130,7 +130,7 @@ def negativity_report(records: list[dict], tier_of) -> list[str]:
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in clean:
         share = _share_label(r, tier_of(r))
-        every = ("all, evening tone", "all") if r.get("evening") else ("all", "all")
+        every = ("all, daily tone", "all") if r.get("tone") else ("all", "all")
         for key in ((tier_of(r), share), every):
             groups.setdefault(key, []).append(r)
     for (tier, share), sub in sorted(groups.items(), key=lambda kv: (kv[0][0] != "all", kv[0])):
