@@ -59,7 +59,7 @@ def pg_database_url() -> Iterator[str]:
         yield url
 
 
-def _empty_all(engine: Engine) -> None:
+def empty_pg(engine: Engine) -> None:
     """Every row gone and every sequence back at its start, as TRUNCATE ... RESTART IDENTITY would leave
     them. DELETE, not TRUNCATE: a TRUNCATE gives each table and index new files, which the next
     checkpoint must fsync one by one (measured: ~20,000 files and a 31 s checkpoint after a session,
@@ -95,7 +95,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: 
         return
     url = request.getfixturevalue("pg_database_url")
     engine = make_engine(url)
-    _empty_all(engine)
+    empty_pg(engine)
     engine.dispose()
     yield url
 
