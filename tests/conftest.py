@@ -7,10 +7,12 @@ its own throw-away database on that server, so parallel runs and a developer's d
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -57,23 +59,43 @@ def pg_database_url() -> Iterator[str]:
         yield url
 
 
-def _truncate_all(engine: Engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+def empty_pg(engine: Engine) -> None:
+    """Every row gone and every sequence back at its start, as TRUNCATE ... RESTART IDENTITY would leave
+    them. DELETE, not TRUNCATE: a TRUNCATE gives each table and index new files, which the next
+    checkpoint must fsync one by one (measured: ~20,000 files and a 31 s checkpoint after a session,
+    paid by whichever test drops a database), and costs ~35 ms per test against ~4 ms here."""
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):  # children before their parents
+            conn.execute(text(f'DELETE FROM "{table.name}"'))
+        conn.execute(text("SELECT setval(seqrelid, seqstart, false) FROM pg_sequence"))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session; each test gets a byte copy of it (the file `upgrade`
+    would write, without replaying every migration: ~0.1 s per test, a few hundred tests)."""
+    path = tmp_path_factory.mktemp("sqlite_template") / "noroshi.db"
+    upgrade(f"sqlite:///{path}")
+    # The migration's connections are closed, so the WAL is checkpointed into the file itself.
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+def migrated_sqlite(template: Path, path: Path) -> str:
+    """A migrated SQLite database at `path` (a copy of the session's template); its URL."""
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A migrated database URL: a new SQLite file, or the session's PostgreSQL database emptied."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'noroshi.db'}"
-        upgrade(url)
-        yield url
+        yield migrated_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "noroshi.db")
         return
     url = request.getfixturevalue("pg_database_url")
     engine = make_engine(url)
-    _truncate_all(engine)
+    empty_pg(engine)
     engine.dispose()
     yield url
 

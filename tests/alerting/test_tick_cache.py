@@ -22,28 +22,32 @@ from storage.bucket_series import load_bucket_series
 from storage.engine import make_engine, make_session_factory
 from storage.incidents import DetectorRun, Incident, IncidentEvent
 from storage.mentions import Bucket
-from storage.migrations import upgrade
 from storage.timebuckets import bucket_start
 from tests.alerting.test_tick import _fill
-from tests.conftest import fresh_pg_database
+from tests.conftest import empty_pg, fresh_pg_database, migrated_sqlite
 from tests.helpers import add_brand
 
 FIVE = timedelta(minutes=5)
 Factory = sessionmaker[Session]
 
 
+@pytest.fixture(scope="module")
+def pg_twin_url() -> Iterator[str]:
+    """The module's second PostgreSQL database, emptied for each test that uses it."""
+    with fresh_pg_database("noroshi_twin") as url:
+        yield url
+
+
 @pytest.fixture
-def twin(db_url: str, tmp_path) -> Iterator[Factory]:  # type: ignore[no-untyped-def]
+def twin(db_url: str, request: pytest.FixtureRequest, tmp_path) -> Iterator[Factory]:  # type: ignore[no-untyped-def]
     """A second, empty database on the same store as `factory`: the run without the cache."""
     if db_url.startswith("postgresql"):
-        with fresh_pg_database("noroshi_twin") as url:
-            engine = make_engine(url)
-            yield make_session_factory(engine)
-            engine.dispose()
-        return
-    url = f"sqlite:///{tmp_path / 'twin.db'}"
-    upgrade(url)
-    engine = make_engine(url)
+        url = request.getfixturevalue("pg_twin_url")
+        engine = make_engine(url)
+        empty_pg(engine)
+    else:
+        template = request.getfixturevalue("sqlite_template")
+        engine = make_engine(migrated_sqlite(template, tmp_path / "twin.db"))
     yield make_session_factory(engine)
     engine.dispose()
 
@@ -66,16 +70,17 @@ def _calm(rng: random.Random, n: int, every: int = 1) -> list[tuple[int, int]]:
     return [(rng.randint(6, 12), rng.randint(0, 2)) if i % every == 0 else (0, 0) for i in range(n)]
 
 
-def _seed(factory: Factory, now: datetime) -> tuple[list[int], datetime]:
-    """Three brands with a day of history up to the bucket before `now`'s: steady, sparse (gaps,
-    which the tick fills with zero rows, most far older than the margin), and one to flare later."""
-    start = bucket_start(now, 5) - 288 * FIVE
+def _seed(factory: Factory, now: datetime, buckets: int = 288) -> tuple[list[int], datetime]:
+    """Three brands with a day of history (unless told fewer buckets) up to the bucket before `now`'s:
+    steady, sparse (gaps, which the tick fills with zero rows, most far older than the margin), and
+    one to flare later."""
+    start = bucket_start(now, 5) - buckets * FIVE
     with factory() as session, session.begin():
         ids = [add_brand(session, name, [name], now).id for name in ("steady", "sparse", "flare")]
-        _fill(session, ids[0], start, _calm(random.Random(1), 288))
-        _fill(session, ids[1], start, _calm(random.Random(2), 288, every=7))
-        _fill(session, ids[2], start, _calm(random.Random(3), 288))
-    return ids, start + 288 * FIVE
+        _fill(session, ids[0], start, _calm(random.Random(1), buckets))
+        _fill(session, ids[1], start, _calm(random.Random(2), buckets, every=7))
+        _fill(session, ids[2], start, _calm(random.Random(3), buckets))
+    return ids, start + buckets * FIVE
 
 
 def _live_step(factory: Factory, ids: list[int], k: int, at: datetime) -> None:
@@ -224,7 +229,8 @@ def test_a_full_cache_keeps_its_brands_until_they_are_due(factory: Factory, now:
 def test_a_rolled_back_batch_records_nothing(
     factory: Factory, now: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ids, first_new = _seed(factory, now)
+    # Four hours of history: what is kept or not does not depend on how long (a day took 3.4 s).
+    ids, first_new = _seed(factory, now, buckets=48)
     cache = HistoryCache()
     ticker = DetectionTicker(factory, history_cache=cache)
     ticker.tick(now)

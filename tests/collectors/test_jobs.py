@@ -151,7 +151,7 @@ def test_a_worker_that_lost_its_lease_mid_fetch_stores_nothing(factory, scorer, 
     _GatedFeed.asked.clear()
     _GatedFeed.gate.clear()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _GatedFeed)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     try:
         with factory() as session, session.begin():
             add_brand(session, "ノロシ珈琲", ["ノロシ珈琲"], now)
