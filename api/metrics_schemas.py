@@ -38,8 +38,9 @@ class MetricPoint(BaseModel):
         "over the brand's buckets (the band of a sum of independent deviations); null with expected"
     )
     baseline_share: float | None = Field(
-        description="the detector's usual negative share at each bucket's time of day (a brand that "
-        "is always more negative in the evening has a higher one then), averaged over the point's "
+        description="the detector's usual negative share at each bucket's hour and kind of day (a "
+        "brand that is always more negative in the evening, or at weekends and on holidays, has a "
+        "higher one then), averaged over the point's "
         "buckets weighted by their expected totals"
     )
     anomalous: bool = Field(description="total above the upper band")

@@ -252,7 +252,8 @@ class IncidentOut(BaseModel):
     test: str = Field(
         description="The test that fired, ending in the window it compared (15m, 1h, 3h): "
         "`nb_tail_*` mentions against the expected volume; `betabinom_share_*` the negative share "
-        "against the brand's usual share at this time of day; `betabinom_step_*` the negative share "
+        "against the brand's usual share at this hour on this kind of day (working day, or weekend "
+        "and holiday); `betabinom_step_*` the negative share "
         "against the hours just before the window (a sudden change of tone; `expected` and `upper` "
         "are then from those hours, `baseline_share` stays the usual share)."
     )

@@ -17,9 +17,10 @@ Events, every 3.5 days from day 8 at a random time of day (away from NAB's label
   volume, on synthetic brands at each of NEG_BASE_SHARES (5/15/35 %; NAB: +25 at its own share);
   reported by volume × shift × baseline share, recall within 1 h and 3 h, with false negativity
   incidents on clean series at each baseline share. Also brands whose tone turns at the same hours
-  every day (DAILY_TONES, on a 12 % baseline: +18 points from 19:00 to 22:00 brand-local — a support
-  line's evening backlog; +20 points from 07:00 to 09:00 — rush-hour complaints about a railway):
-  clean, and with +25-point shifts.
+  (TONES, on a 12 % baseline): every day (+18 points from 19:00 to 22:00 brand-local — a support
+  line's evening backlog; +20 points from 07:00 to 09:00 — rush-hour complaints), or by day of the week
+  (+15 points all Saturday and Sunday — crowds at weekends; +20 points 07:00–09:00 on working days
+  only — a railway's rush hour): clean, and with +25-point shifts.
 A burst is caught when any incident opens (or escalates) between onset and onset + R + 6 h; latency
 is from the onset to the close of the bucket that alerted (one 5-minute bucket at best); "from 2×" is
 from the first bucket where the burst alone doubles the pre-onset level (when it becomes visible). The goal
@@ -57,9 +58,30 @@ RAMPS_MIN = (15, 60, 360)
 NEG_SHIFT = 0.25
 NEG_SHIFT_MINUTES = 180
 KERNEL_DECAY = 0.7  # per bucket: the self-excitation memory is ~15 minutes
-# brand-local hours [from, to) and the points added to the negative share there, every day
-DAILY_TONES = {"evening": (19, 22, 0.18), "morning": (7, 9, 0.20)}
 DAILY_TONE_BASE_SHARE = 0.12
+
+
+@dataclass(frozen=True)
+class Tone:
+    """A brand's usual tone: `points` added to the negative share from brand-local hour `first` to
+    `last` on the days of `days` ("every" day, "working" days, "off" days = Saturday and Sunday)."""
+
+    first: int
+    last: int
+    points: float
+    days: str = "every"
+
+    @property
+    def group(self) -> str:
+        return "daily tone" if self.days == "every" else "weekly tone"
+
+
+TONES = {
+    "evening": Tone(19, 22, 0.18),  # a support line's evening backlog
+    "morning": Tone(7, 9, 0.20),  # rush-hour complaints, every day
+    "weekend": Tone(0, 24, 0.15, "off"),  # crowds and queues at weekends (a theme park, a restaurant chain)
+    "weekday rush": Tone(7, 9, 0.20, "working"),  # a railway's rush hour, on working days only
+}
 
 
 @dataclass(frozen=True)
@@ -159,7 +181,7 @@ class Job:
     sensitivity: str = "normal"
     shift: float = NEG_SHIFT  # negativity events: points added to the negative share
     base_share: float = 0.0  # negativity grid: the brand's baseline share (0 = the base's own)
-    tone: str = ""  # a key of DAILY_TONES: the brand's tone turns at those hours every day
+    tone: str = ""  # a key of TONES: the brand's tone turns at those hours (and days)
 
 
 def run_job(job: Job) -> list[dict]:
@@ -171,7 +193,7 @@ def run_job(job: Job) -> list[dict]:
     if job.base_share > 0:
         neg_prob = _daily_share(np.random.default_rng(base.seed + 11), total.shape[0], job.base_share)
     if job.tone:
-        neg_prob = neg_prob + daily_tone(total.shape[0], *DAILY_TONES[job.tone])
+        neg_prob = neg_prob + usual_tone(total.shape[0], TONES[job.tone])
     extra = np.zeros_like(total)
     true_share = neg_prob.copy()  # before any shift: what the negativity oracle knows
     events = [] if job.scenario in CLEAN else onsets(base)
@@ -224,6 +246,7 @@ def run_job(job: Job) -> list[dict]:
                 "weeks": weeks,
                 "base_share": job.base_share or float(base.share.mean()),
                 "tone": job.tone,
+                "tone_group": TONES[job.tone].group if job.tone else "",
             }
         ]
     records = []
@@ -258,6 +281,7 @@ def run_job(job: Job) -> list[dict]:
                 "shift": job.shift,
                 "base_share": job.base_share or float(base.share.mean()),
                 "tone": job.tone,
+                "tone_group": TONES[job.tone].group if job.tone else "",
                 "rate": levels[k] * hour,  # posts per hour before the onset
             }
         )
@@ -270,16 +294,19 @@ NEG_SHIFTS = (0.15, 0.25, 0.40)
 NEG_BASE_SHARES = (0.05, 0.15, 0.35)  # 35 %: "a brand that is always criticised"
 
 
-def daily_tone(n: int, first: int, last: int, points: float) -> np.ndarray:
-    """Points added to the negative share per bucket: `points` from hour `first` to `last` every day
-    (START is brand-local midnight)."""
-    hour = (np.arange(n) * BUCKET / 60.0) % 24
-    return np.where((hour >= first) & (hour < last), points, 0.0)
+def usual_tone(n: int, tone: Tone) -> np.ndarray:
+    """Points added to the negative share per bucket by the brand's usual tone (START is brand-local
+    midnight on a Monday)."""
+    minutes = np.arange(n) * BUCKET
+    hour = (minutes / 60.0) % 24
+    off = (minutes // 1440) % 7 >= 5
+    day = {"every": np.ones(n, dtype=bool), "working": ~off, "off": off}[tone.days]
+    return np.where(day & (hour >= tone.first) & (hour < tone.last), tone.points, 0.0)
 
 
 def negativity_jobs(bases: list[Base], sensitivity: str) -> list[Job]:
     """NAB: +25 points at its own share; synthetic: every shift × baseline share, and clean per share;
-    and the daily-tone brands, clean and with +25-point shifts."""
+    and the brands with a usual tone (TONES), clean and with +25-point shifts."""
     out = [Job(b, "negativity", sensitivity=sensitivity) for b in bases if b.name.startswith("NAB")]
     synthetic = [b for b in bases if not b.name.startswith("NAB")]
     for b in synthetic:
@@ -288,7 +315,7 @@ def negativity_jobs(bases: list[Base], sensitivity: str) -> list[Job]:
             out += [
                 Job(b, "negativity", sensitivity=sensitivity, shift=d, base_share=share) for d in NEG_SHIFTS
             ]
-        for tone in DAILY_TONES:
+        for tone in TONES:
             daily = {"sensitivity": sensitivity, "base_share": DAILY_TONE_BASE_SHARE, "tone": tone}
             out += [Job(b, "negativity_clean", **daily), Job(b, "negativity", shift=NEG_SHIFT, **daily)]
     return out

@@ -102,8 +102,8 @@ def negativity_report(records: list[dict], tier_of) -> list[str]:
     for r in events:
         share = _share_label(r, tier_of(r))
         shift = f"+{100 * r['shift']:.0f}"
-        # the daily-tone brands have their own rows: "all" stays comparable with earlier tables
-        every = ("all, daily tone", "all") if r.get("tone") else ("all", "all")
+        # the brands with a usual tone have their own rows: "all" stays comparable with earlier tables
+        every = (f"all, {r['tone_group']}", "all") if r.get("tone") else ("all", "all")
         keys = [(tier_of(r), share, shift), (*every, shift)]
         if tier_of(r) == "synthetic low" and r["rate"] >= 20 and not r.get("tone"):
             keys.append(("synthetic low, ≥ 20 posts/h at onset", "all", shift))
@@ -130,7 +130,7 @@ def negativity_report(records: list[dict], tier_of) -> list[str]:
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in clean:
         share = _share_label(r, tier_of(r))
-        every = ("all, daily tone", "all") if r.get("tone") else ("all", "all")
+        every = (f"all, {r['tone_group']}", "all") if r.get("tone") else ("all", "all")
         for key in ((tier_of(r), share), every):
             groups.setdefault(key, []).append(r)
     for (tier, share), sub in sorted(groups.items(), key=lambda kv: (kv[0][0] != "all", kv[0])):

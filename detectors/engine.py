@@ -256,7 +256,7 @@ def _signal(
             upper = betabinom_isf(p_alert, s.total[i], pi, float(s.rho[i]))
         share = float(s.negative[i] / s.total[i])
         test = f"betabinom_{'step' if step else 'share'}_{s.label}"
-        base_share = _opt(s.expected[i])  # what is usual at this time of day (share_profile)
+        base_share = _opt(s.expected[i])  # what is usual at this hour on this kind of day (share_profile)
     return Signal(
         at=at,
         kind=kind,
@@ -339,7 +339,7 @@ def detect_tick_arrays(
     ev = evaluate(frame, config, np.array([i_last], dtype=np.int64), dense=False, excluded=excluded)
     expected, upper = _chart(ev, 0, rule)
     active = {kind: bool(ev.views[kind].active[0]) for kind in KINDS}
-    baseline_share = _opt(ev.negativity[0].expected[0])  # the shortest window's, at this time of day
+    baseline_share = _opt(ev.negativity[0].expected[0])  # the shortest window's usual share
     if state.last_at is not None and at <= state.last_at:
         return TickResult([], state, expected, upper, baseline_share, active)
     state = replace(state, first_seen=first_seen)
@@ -348,7 +348,8 @@ def detect_tick_arrays(
 
 
 def _slice_shares(ev: Evaluation, part: np.ndarray) -> tuple[ShareBaseline, list[ShareResult]]:
-    shares = ShareBaseline(share=ev.shares.share[part], rho=ev.shares.rho[part], week=ev.shares.week[part])
+    b = ev.shares
+    shares = ShareBaseline(b.share[part], b.rho[part], b.week[part], b.kinds.take(part))
     fields = ("negative", "total", "pvalue", "authors", "expected", "rho")
     results = [
         replace(r, step=r.step.take(part), **{f: getattr(r, f)[part] for f in fields}) for r in ev.negativity

@@ -8,8 +8,9 @@ intra-class correlation, from the median standardised block residual (robust, an
 way a trimmed Pearson sum is), shrunk to a small prior while few blocks exist. The expected share now is
 then conditioned on the most recent block as far as the brand's history shows that tone persists from
 one block to the next (see `_condition_on_recent`), which also narrows the over-dispersion. Each
-window's expected share is that, plus the brand's usual offset at this time of day
-(`detectors.share_profile`): a tone that turns at the same hours every day is the bar at those hours.
+window's expected share is that, plus the brand's usual offset at this hour on this kind of day
+(`detectors.share_profile`): a tone that turns at the same hours every day, or at weekends and on
+holidays, is the bar there; the blocks know their hours and kinds of day the same way.
 
 The test is the beta-binomial upper tail of the window's negative count given its total, at 15 min,
 1 h and 3 h; beside it, the step test (`detectors.share_step`) judges the same window against the
@@ -27,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from detectors.series import Frame, buckets, median_of_valid, window_sum
-from detectors.share_profile import MIN_PROFILE_DAYS, profile_offsets, trusted_offsets
+from detectors.series import Frame, buckets, clamp, median_of_valid, window_sum
+from detectors.share_profile import MIN_PROFILE_DAYS, DayKinds, day_kinds, profile_offsets, trusted_offsets
 from detectors.share_step import StepTest, step_tests
 
 BLOCK_HOURS = 6
@@ -75,6 +76,7 @@ class ShareBaseline:
     share: np.ndarray  # baseline negative share per position (NaN = not enough history)
     rho: np.ndarray  # beta-binomial intra-class correlation
     week: np.ndarray  # the week's pooled share before conditioning on the recent block (NaN as share)
+    kinds: DayKinds  # the usual offsets of working and off days from the week
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class ShareResult:
     pvalue: np.ndarray  # 1 where no opinion
     authors: np.ndarray
     step: StepTest  # the same window against the hours just before it
-    expected: np.ndarray  # the expected share: the baseline's at this time of day (NaN as the baseline)
+    expected: np.ndarray  # the expected share: the baseline's at this hour on this kind of day (NaN as it)
     rho: np.ndarray  # the test's intra-class correlation, with the time-of-day offset's uncertainty
 
 
@@ -114,18 +116,23 @@ def share_baseline(frame: Frame, pos: np.ndarray, days: int = BASELINE_DAYS) -> 
     k_neg = np.where(kept, neg, 0.0).sum(axis=1)
     pi = (k_neg + 0.5) / (k_tot + 1.0)
     enough = (k_tot >= MIN_BASELINE_POSTS) & (kept.sum(axis=1) >= MIN_BASELINE_BLOCKS)
-    # each block's usual share: the week's plus its hours' offset (a block 4 blocks back is a day back)
-    usual = np.clip(pi[:, None] + _block_offsets(tot, neg, valid, pi), PI_MIN, 1.0 - PI_MIN)
+    # each block's usual share: the week's plus its kind of day's and its hours' offsets
+    off = frame.off_day[clamp(ends - block // 2, 0, frame.n - 1)]
+    kinds = day_kinds(frame, end)
+    kind = np.where(off, kinds.offset[1][:, None], kinds.offset[0][:, None])
+    hours = _block_hours(tot, neg - tot * kind, valid, pi)
+    usual = np.clip(pi[:, None] + kind + hours, PI_MIN, 1.0 - PI_MIN)
     rho = block_rho(neg, tot, valid, usual)
     week = np.where(enough, pi, np.nan)
     pi, rho = _condition_on_recent(share, tot, valid, pi, rho, usual)
-    return ShareBaseline(share=np.where(enough, pi, np.nan), rho=rho, week=week)
+    return ShareBaseline(share=np.where(enough, pi, np.nan), rho=rho, week=week, kinds=kinds)
 
 
-def _block_offsets(tot: np.ndarray, neg: np.ndarray, valid: np.ndarray, week: np.ndarray) -> np.ndarray:
+def _block_hours(tot: np.ndarray, neg: np.ndarray, valid: np.ndarray, week: np.ndarray) -> np.ndarray:
     """Each block's time-of-day offset from the week (`detectors.share_profile`), from the blocks at
-    the same hours on the other days: a brand that is always more negative in the evening has evening
-    blocks above its week, and that is not over-dispersion between days."""
+    the same hours on the other days (`neg` net of each block's kind of day): a brand that is always
+    more negative in the evening, or at weekends, has such blocks above its week, and that is not
+    over-dispersion between days."""
     n, k = tot.shape
     phases = 24 // BLOCK_HOURS
     if k % phases or k // phases < MIN_PROFILE_DAYS:
@@ -170,7 +177,7 @@ def evaluate_shares(
     opinions: list[np.ndarray] = []
     widths = [width for _, width in scales]
     steps = step_tests(frame, pos, widths)
-    profiles = profile_offsets(frame, pos, widths, baseline.week)
+    profiles = profile_offsets(frame, pos, widths, baseline.week, baseline.kinds)
     latent = baseline.share * (1.0 - baseline.share) * baseline.rho
     for (label, width), step, profile in zip(scales, steps, profiles, strict=True):
         total, known = window_sum(frame.csum_total, pos, width)
@@ -234,7 +241,7 @@ def share_conditions(
 ) -> ShareConditions:
     """The long-run test over the share rule's threshold, or the step test over it with the long-run
     score over `z_support`; and every floor (share points, negatives, excess, authors), against the
-    expected share at this time of day and, for a step, against the reference share too."""
+    usual share (this hour, this kind of day) and, for a step, against the reference share too."""
     neg = np.vstack([r.negative for r in results])
     total = np.vstack([r.total for r in results])
     authors = np.vstack([r.authors for r in results]).astype(np.float64)
@@ -280,8 +287,8 @@ def _condition_on_recent(
     the recent block's sampling variance σ², the best linear predictor moves π by β = r·τ² ÷ (τ² + σ²)
     of the recent residual (winsorised at ±WINSOR_SD so a flame-up just before the gap cannot carry the
     bar far), and leaves the latent variance τ²·(1 − r·β): the rho of the test. Residuals are from
-    each block's `usual` share (its hours' offset included): an afternoon block is not evidence that
-    today is calm because the brand's evenings are always worse.
+    each block's `usual` share (its hours' and its kind of day's offsets included): an afternoon block
+    is not evidence that today is calm because the brand's evenings are always worse.
     """
     resid = np.where(valid, share - usual, 0.0)
     pairs = valid[:, :-1] & valid[:, 1:]

@@ -66,6 +66,10 @@ class Frame:
     def csum_authors(self) -> np.ndarray:
         return prefix(self.authors)
 
+    @cached_property
+    def csum_off_day(self) -> np.ndarray:
+        return prefix(self.off_day.astype(np.int64))
+
 
 def buckets(minutes: float, bucket_minutes: int) -> int:
     """A duration in whole buckets (at least one)."""

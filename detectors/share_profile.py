@@ -1,18 +1,32 @@
-"""The negative share's time of day: how much more (or less) negative a brand usually is at this hour.
+"""The negative share's usual pattern: how much more (or less) negative a brand is at this hour, on
+this kind of day.
 
 The long-run share test (`detectors.negativity`) expects the brand's week: one share for every hour.
 Some brands have a tone that turns at the same hours every day — a railway's rush-hour complaints, a
-support line's evening backlog, a game's nightly maintenance — and against the week each such evening
-is a shift of many points, which at high volume is far beyond the sampling noise: an incident almost
-every evening. The brand's own history says this is usual.
+support line's evening backlog, a game's nightly maintenance — or on some kinds of day — crowds and
+queues at a theme park or a restaurant chain at weekends, rush hours on working days only — and
+against the week each such evening or Saturday is a shift of many points, which at high volume is far
+beyond the sampling noise: an incident almost every evening or weekend. The brand's own history says
+this is usual.
 
-The offset at a window is the pooled share of the same clock-time window on each of the last
-PROFILE_DAYS days, minus the week's share, with the highest and lowest days left out as the week's
-blocks are (a flame-up at the same hour one day must not become the bar). The window is the test's own:
-widening a quarter of an hour to an hour around the same centre blurred the edge where a tone turns
-(07:00 sharp for rush-hour complaints), and the quarter hour at the edge alarmed — 5 false incidents
-instead of 2 on the benchmark's daily-tone brands, for no recall; where a quarter hour holds too few
-posts to say what is usual, the trust rule below leaves the week's bar.
+The offset of a window from the week's share is the sum of three parts, each learnt from earlier days
+and each trusted only as far as the rule below allows:
+- its kind of day (`DayKinds`, `day_kinds`): working days, or off days — Saturdays, Sundays and the
+  brand's holidays (`detectors.offdays`) — from whole brand-local days up to SEARCH_DAYS back, against
+  those days' pooled share (a window across midnight takes each kind by its share of the buckets);
+- its hours: the pooled share of the same clock-time window on each of the last PROFILE_DAYS days, net
+  of each day's kind, minus the week's share;
+- what the nearest PROFILE_DAYS days of its own kind (within SEARCH_DAYS, matched at both ends of the
+  window, as the volume profile's days are) add at these hours: rush hours on working days only.
+Each pools its days without the highest and lowest quarter (up to four days are all kept), as the
+week's blocks are: a flame-up on one day must not become the bar. With fewer than MIN_PROFILE_DAYS
+such days a part has no opinion (0): a brand's weekends are known from its third weekend on.
+
+The window is the test's own: widening a quarter of an hour to an hour around the same centre
+blurred the edge where a tone turns (07:00 sharp for rush-hour complaints), and the quarter hour at
+the edge alarmed — 5 false incidents instead of 2 on the benchmark's daily-tone brands, for no
+recall; where a quarter hour holds too few posts to say what is usual, the trust rule below leaves
+the week's bar.
 
 How far to trust the offset is the brand's own: its sampling variance V is the spread of the day-by-day
 residuals over the days behind it (never below the binomial variance of the posts behind it), and the
@@ -32,9 +46,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detectors.series import Frame, window_sum
+from detectors.series import Frame, clamp, window_sum
 
 PROFILE_DAYS = 7
+SEARCH_DAYS = 21  # how far back days of the same kind are looked for (three weekends: six off days)
 MIN_PROFILE_DAYS = 3
 TRUST_SE = 2.0  # an offset within this many standard errors of the week is not trusted (see above)
 
@@ -47,33 +62,106 @@ class ShareProfile:
     variance: np.ndarray  # its remaining (posterior) variance
 
 
-def profile_offsets(frame: Frame, pos: np.ndarray, widths: list[int], week: np.ndarray) -> list[ShareProfile]:
-    """The time-of-day offset of the window of each width ending at each position, against `week` (the
-    week's share per position, NaN where unknown); one vectorised pass over widths × earlier days."""
-    shape = (len(widths), PROFILE_DAYS, pos.shape[0])
-    back = np.arange(1, PROFILE_DAYS + 1)[None, :, None] * frame.per_day
+@dataclass(frozen=True)
+class DayKinds:
+    """Per position, the usual offset of the share on working days (row 0) and on off days (row 1) from
+    the pooled share of the brand's recent days, and its remaining variance (`day_kinds`)."""
+
+    offset: np.ndarray  # (2, positions)
+    variance: np.ndarray  # (2, positions)
+
+    def at(self, off_fraction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Offset and variance of windows with this fraction of their buckets on off days (positions
+        on the last axis)."""
+        work, off = self.offset
+        work_var, off_var = self.variance
+        return work + off_fraction * (off - work), work_var + off_fraction * (off_var - work_var)
+
+    def take(self, part: np.ndarray) -> DayKinds:
+        return DayKinds(self.offset[:, part], self.variance[:, part])
+
+
+def day_kinds(frame: Frame, end: np.ndarray) -> DayKinds:
+    """The kinds' offsets from the whole brand-local days before the one holding `end` (the baseline's
+    last bucket per position), up to SEARCH_DAYS back, each against those days' pooled share (the
+    central days of every kind, as the week's blocks are pooled): a brand whose evenings are always worse
+    has both kinds at that share, and its hours, not its days, differ from the week. Days, not hours, are
+    the unit: a day's tone holds through its hours, so its blocks are not separate evidence of what its
+    kind is like."""
+    last = frame.n - 1
+    here = clamp(end, 0, last)
+    minute = (int(frame.start.timestamp() // 60) + (here + frame.offset[here]) * frame.bucket_minutes) % 1440
+    midnight = end - minute // frame.bucket_minutes  # the first bucket of the local day holding `end`
+    shape = (1, SEARCH_DAYS, end.shape[0])
+    ends = (midnight[None, :] - 1 - frame.per_day * np.arange(SEARCH_DAYS)[:, None]).ravel()
+    tot, ok = window_sum(frame.csum_total, ends, frame.per_day)
+    neg, _ = window_sum(frame.csum_negative, ends, frame.per_day)
+    tot, neg = tot.reshape(shape).astype(np.float64), neg.reshape(shape).astype(np.float64)
+    ok = ok.reshape(shape) & (tot > 0)
+    central = _central_days(np.where(ok, neg / np.where(ok, tot, 1.0), np.inf), ok)
+    with np.errstate(all="ignore"):
+        pooled = np.where(central, neg, 0.0).sum(axis=1) / np.where(central, tot, 0.0).sum(axis=1)
+    off = frame.off_day[clamp(ends, 0, last)].reshape(shape)
+    kinds = np.concatenate([~off, off])  # (kinds, days, positions)
+    tot, neg, ok = (np.broadcast_to(a, kinds.shape) for a in (tot, neg, ok))
+    return DayKinds(*trusted_offsets(tot, neg, kinds & ok, pooled[0]))
+
+
+def profile_offsets(
+    frame: Frame, pos: np.ndarray, widths: list[int], week: np.ndarray, kinds: DayKinds
+) -> list[ShareProfile]:
+    """The usual offset of the window of each width ending at each position from `week` (the week's
+    share per position, NaN where unknown): its kind of day's, its hours' and what the nearest days of
+    its kind add at these hours; one vectorised pass over widths × earlier days."""
+    shape = (len(widths), SEARCH_DAYS, pos.shape[0])
+    back = np.arange(1, SEARCH_DAYS + 1)[None, :, None] * frame.per_day
     at = np.broadcast_to(pos[None, None, :] - back, shape).ravel()
     width = np.broadcast_to(np.asarray(widths, dtype=np.int64)[:, None, None], shape).ravel()
     tot, ok = window_sum(frame.csum_total, at, width)
     neg, _ = window_sum(frame.csum_negative, at, width)
-    offset, variance = trusted_offsets(tot.reshape(shape), neg.reshape(shape), ok.reshape(shape), week)
+    off_then, _ = window_sum(frame.csum_off_day, at, width)
+    tot, neg, ok = tot.reshape(shape), neg.reshape(shape), ok.reshape(shape)
+    kind_then, _ = kinds.at(off_then.reshape(shape) / width.reshape(shape))
+    recent = slice(0, PROFILE_DAYS)
+    net = neg[:, recent] - tot[:, recent] * kind_then[:, recent]  # the hours, net of each day's kind
+    hours, hours_variance = trusted_offsets(tot[:, recent], net, ok[:, recent], week)
+    now_width = np.asarray(widths, dtype=np.int64)[:, None]
+    off_now, _ = window_sum(frame.csum_off_day, np.broadcast_to(pos, (len(widths), pos.shape[0])), now_width)
+    kind, kind_variance = kinds.at(off_now / now_width)
+    alike = ok & same_kind(frame.off_day, pos, at.reshape(shape), width.reshape(shape))
+    alike &= np.cumsum(alike, axis=1) <= PROFILE_DAYS  # the nearest days of the kind
+    both, both_variance = trusted_offsets(tot, neg, alike, week + kind + hours)
+    offset = kind + hours + both
+    variance = kind_variance + hours_variance + both_variance
     return [ShareProfile(offset[k], variance[k]) for k in range(len(widths))]
 
 
+def same_kind(off_day: np.ndarray, pos: np.ndarray, at: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """Whether the window ending at `at` (earlier days) starts and ends on the same kind of day (working
+    or off) as the one ending at `pos`: a window across Friday midnight is a Friday night's, not a
+    Saturday's."""
+    last = off_day.shape[0] - 1
+    now_end, now_start = off_day[clamp(pos, 0, last)], off_day[clamp(pos[None, None, :] - width + 1, 0, last)]
+    then_end, then_start = off_day[clamp(at, 0, last)], off_day[clamp(at - width + 1, 0, last)]
+    return (then_end == now_end[None, None, :]) & (then_start == now_start)
+
+
 def trusted_offsets(
-    tot: np.ndarray, neg: np.ndarray, ok: np.ndarray, week: np.ndarray
+    tot: np.ndarray, neg: np.ndarray, ok: np.ndarray, reference: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Shrunk offsets from `week` and their remaining variance, per group and position, from counts of
-    shape (groups, days, positions): each group is one clock time seen on several days."""
+    """Shrunk offsets from `reference` (a share per position, or per group and position) and their
+    remaining variance, per group and position, from counts of shape (groups, days, positions): each
+    group is one clock time (or one kind of day) seen on several days."""
     tot = tot.astype(np.float64)
     neg = neg.astype(np.float64)
+    reference = np.broadcast_to(reference, (tot.shape[0], tot.shape[2]))
     valid = ok & (tot > 0)
     kept = _central_days(np.where(valid, neg / np.where(valid, tot, 1.0), np.inf), valid)
     k_tot = np.where(kept, tot, 0.0).sum(axis=1)
     k_neg = np.where(kept, neg, 0.0).sum(axis=1)
     days = kept.sum(axis=1)
-    known = (days >= MIN_PROFILE_DAYS) & ~np.isnan(week)[None, :]
-    pi = np.nan_to_num(week, nan=0.5)[None, :]
+    known = (days >= MIN_PROFILE_DAYS) & ~np.isnan(reference)
+    pi = np.nan_to_num(reference, nan=0.5)
     with np.errstate(all="ignore"):
         raw = np.where(known, k_neg / k_tot - pi, 0.0)
         share = neg / np.where(valid, tot, 1.0)
@@ -87,8 +175,9 @@ def trusted_offsets(
 
 
 def _central_days(share: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """The valid days without the highest and lowest quarter by share (axis 1 is the day)."""
+    """The valid days without the highest and lowest quarter by share (axis 1 is the day), rounded down
+    so that up to four days are all kept: a kind of day seen on four days has an opinion."""
     count = valid.sum(axis=1, keepdims=True)
-    drop = count // 4
+    drop = (count - 1) // 4
     rank = np.argsort(np.argsort(share, axis=1, kind="stable"), axis=1, kind="stable")
     return valid & (rank >= drop) & (rank < count - drop)

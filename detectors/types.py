@@ -81,7 +81,8 @@ class Signal:
     upper: float  # upper band at the sensitivity's threshold
     test: str  # which test fired, e.g. "nb_tail_1h"
     negative_share: float | None = None
-    # the brand's usual share: negativity, at this time of day (detectors.share_profile); volume, its week
+    # the brand's usual share: negativity, at this hour on this kind of day (detectors.share_profile);
+    # volume, its week
     baseline_share: float | None = None
     escalation: bool = False  # False = a new event; True = same event grew to a higher severity
     # True = the same event flared again after its activity had stopped (see detectors.policy); also
@@ -95,5 +96,5 @@ class TickResult:
     state: DetectorState
     expected: float | None  # expected total for the latest bucket, None if not enough history
     upper: float | None  # upper band for the latest bucket
-    baseline_share: float | None  # the usual negative share now (at this time of day)
+    baseline_share: float | None  # the usual negative share now (this hour, this kind of day)
     active: dict[str, bool] = field(default_factory=dict)  # per kind: anomalous right now

@@ -10,7 +10,7 @@ import pytest
 from detectors import DetectorConfig, detect_tick, replay
 from detectors.negativity import share_baseline
 from detectors.series import build_frame
-from detectors.share_profile import PROFILE_DAYS, profile_offsets
+from detectors.share_profile import PROFILE_DAYS, DayKinds, profile_offsets
 from tests.detectors.synthetic import BUCKETS_PER_DAY, START, daily_shares, make_series
 
 DAY = BUCKETS_PER_DAY
@@ -42,8 +42,9 @@ def negativity_signals(points, sensitivity: str = "normal"):
 def offsets_at(points, index: int, widths: list[int]):
     frame = build_frame(points, 5, "Asia/Tokyo", START)
     pos = np.array([index], dtype=np.int64)
-    week = share_baseline(frame, pos).week
-    return [float(p.offset[0]) for p in profile_offsets(frame, pos, widths, week)], float(week[0])
+    baseline = share_baseline(frame, pos)
+    profiles = profile_offsets(frame, pos, widths, baseline.week, baseline.kinds)
+    return [float(p.offset[0]) for p in profiles], float(baseline.week[0])
 
 
 def test_an_evening_that_is_always_more_negative_opens_no_incident():
@@ -101,7 +102,8 @@ def test_few_earlier_days_give_no_offset():
     frame = build_frame(points, 5, "Asia/Tokyo", START)
     pos = np.array([2 * DAY + 20 * 12], dtype=np.int64)  # two earlier evenings only
     week = np.array([0.15])
-    assert [float(p.offset[0]) for p in profile_offsets(frame, pos, [3, 12], week)] == [0.0, 0.0]
+    kinds = DayKinds(np.zeros((2, 1)), np.zeros((2, 1)))
+    assert [float(p.offset[0]) for p in profile_offsets(frame, pos, [3, 12], week, kinds)] == [0.0, 0.0]
     assert PROFILE_DAYS >= 3
 
 
