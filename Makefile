@@ -34,6 +34,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.nab
 	$(BIN)/python -m benchmarks.injected
+	$(BIN)/python -m benchmarks.weekly
 	$(BIN)/python -m benchmarks.detect_cost
 
 clean-demo:

@@ -7,7 +7,10 @@ brand-local time of day on earlier days, of the window sum — days 1–7 back (
 holidays (`detectors.offdays`) — matched at both ends of the window, so a window across midnight into
 a Saturday is compared with Friday nights; where fewer than three of those days are of the kind (a
 holiday on a weekday), the days in between (8–20 back) of that kind vote too. A median ignores a past
-spike as long as it sits on fewer than half the days. The
+spike as long as it sits on fewer than half the days. A weekly pattern is the exception it must not
+ignore: where each of the last three same weekdays (7, 14 and 21 days back) stood clearly above the
+brand's other days at this hour — a weekly TV programme, a weekly sale — the profile is the least of
+those three (`_with_weekday`), so the brand is not surging every Tuesday at 21:00. The
 profile is scaled by the level: observed ÷ profile over the day before the test window, so a brand that
 has grown (or faded) since last week is judged against its current level.
 
@@ -36,6 +39,9 @@ from detectors.diurnal import bucket_multipliers
 from detectors.series import Frame, buckets, clamp, median_of_valid, prefix, window_sum
 
 DAILY_LAGS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 14, 21)
+WEEKLY_LAGS: tuple[int, ...] = (7, 14, 21)  # the same weekday on each of the last three weeks
+WEEKDAY_MARGIN = 2.0  # in robust standard deviations of the days' windows (see _with_weekday)
+MAD_TO_SD = 1.4826
 MIN_LAGS = 3  # earlier days needed before the seasonal profile is used
 LEVEL_DAYS = 1.0  # the level is measured over this many days before the test window
 LEVEL_PSEUDO = 2.0  # pseudo-count per hour that keeps the level ratio near 1 on sparse series
@@ -237,8 +243,36 @@ def _profile(
         rest = ~matched
         if rest.any():
             median[rest] = median_of_valid(values[:, rest], valid[:, rest], MIN_LAGS)
+    weekly = [k for k, lag in enumerate(lags) if lag in WEEKLY_LAGS]
+    if len(weekly) == len(WEEKLY_LAGS):
+        median = _with_weekday(median, values, valid & same, weekly)
     span = profile_span(frame, width)
     return (median * (width / span) if scaled else median), matched
+
+
+def _with_weekday(
+    median: np.ndarray, values: np.ndarray, usable: np.ndarray, weekly: list[int]
+) -> np.ndarray:
+    """The profile raised to the weekday's where each of the last three same weekdays stood clearly above
+    the brand's other days of the last week at this hour (a weekly TV programme): to the least of the
+    three, where it exceeds the median by more than WEEKDAY_MARGIN robust standard deviations of those
+    other days' windows (at least MIN_LAGS of them). All three must, so one or two past bursts at that
+    hour never raise the bar, and noise alone almost never does."""
+    every_week = np.where(usable[weekly].all(axis=0), values[weekly].min(axis=0), np.nan)
+    with np.errstate(invalid="ignore"):
+        above = np.flatnonzero(every_week > median)  # the few positions worth the spread (same numbers)
+    if not above.size:
+        return median
+    others = np.ones(values.shape[0], dtype=bool)
+    others[weekly] = False
+    rest, rest_ok = values[others][:, above], usable[others][:, above]
+    center = median_of_valid(rest, rest_ok, MIN_LAGS)
+    spread = MAD_TO_SD * median_of_valid(np.abs(rest - center[None, :]), rest_ok, MIN_LAGS)
+    out = median.copy()
+    with np.errstate(invalid="ignore"):
+        clear = every_week[above] > median[above] + WEEKDAY_MARGIN * spread
+    out[above] = np.where(clear, every_week[above], median[above])
+    return out
 
 
 def _lag_windows(
