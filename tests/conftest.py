@@ -41,6 +41,10 @@ def fresh_pg_database(prefix: str, migrate: bool = True) -> Iterator[str]:
     admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A throw-away database need not survive a server crash: commits return without waiting for
+        # the WAL flush (~2.8 ms each here, ~0.15 ms without). Locks, isolation and what other
+        # connections see at commit are unchanged; only durability is.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     try:
         if migrate:

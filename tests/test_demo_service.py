@@ -83,13 +83,15 @@ def test_demo_flame_up_reaches_the_dashboard(service) -> None:  # type: ignore[n
         recent = (datetime.now(UTC) - timedelta(hours=5)).isoformat()
         return [i for i in items if i["status"] != "resolved" and i["last_signal_at"] >= recent]
 
+    def flaring() -> bool:
+        """Both incidents, and the negativity one past the flame-up's first buckets: its first signal
+        can come while the share is still under 0.4 (0.39 was seen), the plateau is ~65 %."""
+        incidents = {i["kind"]: i for i in flare_incidents()}
+        negativity = incidents.get("negativity")
+        return "volume" in incidents and negativity is not None and (negativity["negative_share"] or 0) > 0.4
+
     try:
-        _wait_for(
-            lambda: {i["kind"] for i in flare_incidents()} == {"volume", "negativity"},
-            120,
-            "the demo flame-up incidents",
-            proc,
-        )
+        _wait_for(flaring, 120, "the demo flame-up incidents", proc)
     except AssertionError as exc:
         seen = [
             (i["kind"], i["severity"], i["status"], i["started_at"])

@@ -43,7 +43,7 @@ from tests.helpers import volume_signal
 
 FIVE = timedelta(minutes=5)
 TOKEN = "xoxb-test-token"
-CALM = 200  # buckets of calm history before the first burst
+CALM = 96  # buckets of calm history before the first burst (8 h)
 BURST = 6  # buckets per burst
 SLACK_TARGET, EMAIL_TARGET = "C0INCIDENTS", "crisis@example.jp"
 

@@ -123,7 +123,7 @@ def test_quiet_incidents_resolve_and_a_new_event_opens_a_new_incident(
 
 def test_ticking_bucket_by_bucket_equals_one_catch_up_tick(factory, now) -> None:
     """A restart or a slow scheduler must not change what opens: the state carries over exactly."""
-    counts = _day_with_flare(random.Random(11), flare_at=240)
+    counts = _day_with_flare(random.Random(11), flare_at=72, buckets=120)
     start = bucket_start(now - len(counts) * FIVE, 5)
     with factory() as session, session.begin():
         one = add_brand(session, "one", ["one"], now).id
