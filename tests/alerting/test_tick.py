@@ -146,7 +146,20 @@ def test_ticking_bucket_by_bucket_equals_one_catch_up_tick(factory, now) -> None
             )
             return [(r.kind, r.started_at, r.severity) for r in rows]
 
+        def timeline(brand_id: int) -> list[str]:  # the events (their times are the ticks' clocks)
+            rows = session.scalars(
+                select(IncidentEvent.event)
+                .join(Incident, Incident.id == IncidentEvent.incident_id)
+                .where(Incident.brand_id == brand_id)
+                .order_by(IncidentEvent.id)
+            )
+            return list(rows)
+
         assert opened(one) and opened(one) == opened(many)
+        # the detector's state (open events, their severity and activity) and each incident's timeline
+        # are the same too: a stepper that lost its state between ticks opens the same incidents here
+        assert session.get(DetectorRun, one).state == session.get(DetectorRun, many).state
+        assert timeline(one) == timeline(many)
 
 
 def _short_flare() -> list[tuple[int, int]]:
