@@ -130,9 +130,9 @@ def profile_offsets(
     kind, kind_variance = kinds.at(off_now / now_width)
     alike = ok & same_kind(frame.off_day, pos, at.reshape(shape), width.reshape(shape))
     alike &= np.cumsum(alike, axis=1) <= PROFILE_DAYS  # the nearest days of the kind
-    both, both_variance = trusted_offsets(tot, neg, alike, week + kind + hours)
-    offset = kind + hours + both
-    variance = kind_variance + hours_variance + both_variance
+    kind_hours, kind_hours_variance = trusted_offsets(tot, neg, alike, week + kind + hours)
+    offset = kind + hours + kind_hours
+    variance = kind_variance + hours_variance + kind_hours_variance
     return [ShareProfile(offset[k], variance[k]) for k in range(len(widths))]
 
 
