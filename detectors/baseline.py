@@ -36,12 +36,11 @@ from functools import cached_property
 import numpy as np
 
 from detectors.diurnal import bucket_multipliers
-from detectors.series import Frame, buckets, clamp, median_of_valid, prefix, window_sum
+from detectors.series import MAD_TO_SD, Frame, buckets, clamp, median_of_valid, prefix, window_sum
 
 DAILY_LAGS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 14, 21)
 WEEKLY_LAGS: tuple[int, ...] = (7, 14, 21)  # the same weekday on each of the last three weeks
 WEEKDAY_MARGIN = 2.0  # in robust standard deviations of the days' windows (see _with_weekday)
-MAD_TO_SD = 1.4826
 MIN_LAGS = 3  # earlier days needed before the seasonal profile is used
 LEVEL_DAYS = 1.0  # the level is measured over this many days before the test window
 LEVEL_PSEUDO = 2.0  # pseudo-count per hour that keeps the level ratio near 1 on sparse series

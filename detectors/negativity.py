@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from detectors.series import Frame, buckets, clamp, median_of_valid, window_sum
+from detectors.series import MAD_TO_SD, Frame, buckets, clamp, median_of_valid, window_sum
 from detectors.share_profile import MIN_PROFILE_DAYS, DayKinds, day_kinds, profile_offsets, trusted_offsets
 from detectors.share_step import StepTest, step_tests
 
@@ -40,7 +40,6 @@ MIN_BASELINE_BLOCKS = 2
 RHO_PRIOR = 0.01
 RHO_PRIOR_WEIGHT = 4.0  # in blocks
 RHO_MIN, RHO_MAX = 0.002, 0.2
-MAD_TO_SD = 1.4826
 PERSISTENCE_PRIOR_PAIRS = 4.0  # pairs of consecutive blocks at zero covariance
 WINSOR_SD = 2.5
 PERSISTENCE_MAX = 0.5  # never take the recent block as certain: half of τ² always stays

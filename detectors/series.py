@@ -22,6 +22,7 @@ from detectors.offdays import holiday_mask
 from detectors.types import BucketPoint
 
 MINUTES_PER_DAY = 1440
+MAD_TO_SD = 1.4826  # a normal's standard deviation per median absolute deviation
 _TOTAL, _NEGATIVE, _AUTHORS = attrgetter("total"), attrgetter("negative"), attrgetter("authors")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MICROSECOND = timedelta(microseconds=1)

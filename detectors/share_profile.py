@@ -20,7 +20,11 @@ and each trusted only as far as the rule below allows:
   window, as the volume profile's days are) add at these hours: rush hours on working days only.
 Each pools its days without the highest and lowest quarter (up to four days are all kept), as the
 week's blocks are: a flame-up on one day must not become the bar. With fewer than MIN_PROFILE_DAYS
-such days a part has no opinion (0): a brand's weekends are known from its third weekend on.
+such days (MIN_KIND_DAYS for a kind of day) a part has no opinion (0). A kind's offset is trusted no
+more than its days allow: the sampling variance of its mean is never below the brand's day-to-day
+variance within a kind (robust, over all its recent days) divided by the kind's days, so two weekend
+days that happen to agree are not taken for certain, and a brand's weekends are known from its second
+weekend on when its days' tones are steady.
 
 The window is the test's own: widening a quarter of an hour to an hour around the same centre
 blurred the edge where a tone turns (07:00 sharp for rush-hour complaints), and the quarter hour at
@@ -46,11 +50,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detectors.series import Frame, clamp, window_sum
+from detectors.series import MAD_TO_SD, Frame, clamp, median_of_valid, window_sum
 
 PROFILE_DAYS = 7
 SEARCH_DAYS = 21  # how far back days of the same kind are looked for (three weekends: six off days)
 MIN_PROFILE_DAYS = 3
+MIN_KIND_DAYS = 2  # a kind of day has an opinion from its first weekend on (its variance floored)
 TRUST_SE = 2.0  # an offset within this many standard errors of the week is not trusted (see above)
 
 
@@ -98,13 +103,25 @@ def day_kinds(frame: Frame, end: np.ndarray) -> DayKinds:
     neg, _ = window_sum(frame.csum_negative, ends, frame.per_day)
     tot, neg = tot.reshape(shape).astype(np.float64), neg.reshape(shape).astype(np.float64)
     ok = ok.reshape(shape) & (tot > 0)
-    central = _central_days(np.where(ok, neg / np.where(ok, tot, 1.0), np.inf), ok)
-    with np.errstate(all="ignore"):
-        pooled = np.where(central, neg, 0.0).sum(axis=1) / np.where(central, tot, 0.0).sum(axis=1)
+    share = np.where(ok, neg / np.where(ok, tot, 1.0), np.inf)
+    pooled = _pooled(tot, neg, _central_days(share, ok))[0]
     off = frame.off_day[clamp(ends, 0, last)].reshape(shape)
-    kinds = np.concatenate([~off, off])  # (kinds, days, positions)
-    tot, neg, ok = (np.broadcast_to(a, kinds.shape) for a in (tot, neg, ok))
-    return DayKinds(*trusted_offsets(tot, neg, kinds & ok, pooled[0]))
+    kinds = np.concatenate([~off, off]) & ok  # (kinds, days, positions)
+    # How much one day's tone differs from another of its kind, robustly: a kind's few days are not the
+    # only witness of how far their mean may be from the truth.
+    own = _pooled(tot, neg, _central_days(np.where(kinds, share, np.inf), kinds))
+    resid = np.abs(share[0] - np.where(off[0], own[1], own[0]))
+    usable = ok[0] & ~np.isnan(resid)
+    between = (MAD_TO_SD * np.nan_to_num(median_of_valid(resid, usable, MIN_KIND_DAYS), nan=0.0)) ** 2
+    tot, neg = (np.broadcast_to(a, kinds.shape) for a in (tot, neg))
+    offset, variance = trusted_offsets(tot, neg, kinds, pooled, between, MIN_KIND_DAYS)
+    return DayKinds(offset, variance)
+
+
+def _pooled(tot: np.ndarray, neg: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """The pooled share of the chosen days (axis 1), NaN where none."""
+    with np.errstate(all="ignore"):
+        return np.where(days, neg, 0.0).sum(axis=1) / np.where(days, tot, 0.0).sum(axis=1)
 
 
 def profile_offsets(
@@ -147,7 +164,12 @@ def same_kind(off_day: np.ndarray, pos: np.ndarray, at: np.ndarray, width: np.nd
 
 
 def trusted_offsets(
-    tot: np.ndarray, neg: np.ndarray, ok: np.ndarray, reference: np.ndarray
+    tot: np.ndarray,
+    neg: np.ndarray,
+    ok: np.ndarray,
+    reference: np.ndarray,
+    between: np.ndarray | float = 0.0,
+    min_days: int = MIN_PROFILE_DAYS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Shrunk offsets from `reference` (a share per position, or per group and position) and their
     remaining variance, per group and position, from counts of shape (groups, days, positions): each
@@ -160,7 +182,7 @@ def trusted_offsets(
     k_tot = np.where(kept, tot, 0.0).sum(axis=1)
     k_neg = np.where(kept, neg, 0.0).sum(axis=1)
     days = kept.sum(axis=1)
-    known = (days >= MIN_PROFILE_DAYS) & ~np.isnan(reference)
+    known = (days >= min_days) & ~np.isnan(reference)
     pi = np.nan_to_num(reference, nan=0.5)
     with np.errstate(all="ignore"):
         raw = np.where(known, k_neg / k_tot - pi, 0.0)
@@ -168,7 +190,7 @@ def trusted_offsets(
         resid = np.where(kept, share - (k_neg / k_tot)[:, None, :], 0.0)
         spread = (resid**2).sum(axis=1) / np.maximum(days - 1, 1) / np.maximum(days, 1)
         binomial = pi * (1.0 - pi) / np.maximum(k_tot, 1.0)
-        variance = np.maximum(spread, binomial)
+        variance = np.maximum(np.maximum(spread, binomial), between / np.maximum(days, 1))
         doubt = TRUST_SE**2 * variance / np.maximum(raw**2, 1e-12)
         trust = np.where(known, np.clip(1.0 - doubt, 0.0, 1.0), 0.0)
     return trust * raw, trust * variance
