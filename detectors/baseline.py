@@ -36,7 +36,16 @@ from functools import cached_property
 import numpy as np
 
 from detectors.diurnal import bucket_multipliers
-from detectors.series import MAD_TO_SD, Frame, buckets, clamp, median_of_valid, prefix, window_sum
+from detectors.series import (
+    MAD_TO_SD,
+    Frame,
+    buckets,
+    clamp,
+    median_of_valid,
+    prefix,
+    same_kind_of_day,
+    window_sum,
+)
 
 DAILY_LAGS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 14, 21)
 WEEKLY_LAGS: tuple[int, ...] = (7, 14, 21)  # the same weekday on each of the last three weeks
@@ -291,11 +300,7 @@ def _lag_windows(
     valid = valid.reshape(idx.shape) & (idx <= (pos - width)[None, :])
     # Same type at both ends of the span: a window across midnight (Friday evening into Saturday) is
     # compared only with windows across the same kind of midnight, never with a whole Saturday evening.
-    off, last = frame.off_day, frame.n - 1
-    now = pos + ahead
-    same = (off[clamp(idx, 0, last)] == off[clamp(now, 0, last)][None, :]) & (
-        off[clamp(idx - span + 1, 0, last)] == off[clamp(now - span + 1, 0, last)][None, :]
-    )
+    same = same_kind_of_day(frame.off_day, (pos + ahead)[None, :], idx, span)
     return values, valid, same
 
 

@@ -243,6 +243,18 @@ def clamp(values: np.ndarray | int, low: int, high: int) -> np.ndarray:
     return np.minimum(np.maximum(values, low), high)
 
 
+def same_kind_of_day(
+    off_day: np.ndarray, now_end: np.ndarray, then_end: np.ndarray, width: int | np.ndarray
+) -> np.ndarray:
+    """Whether the windows of `width` buckets ending at `then_end` (earlier days) start and end on the
+    same kind of day (working or off) as those ending at `now_end` (the arrays broadcast): a window
+    across Friday midnight is a Friday night's, never a whole Saturday evening's."""
+    last = off_day.shape[0] - 1
+    ends = off_day[clamp(then_end, 0, last)] == off_day[clamp(now_end, 0, last)]
+    starts = off_day[clamp(then_end - width + 1, 0, last)] == off_day[clamp(now_end - width + 1, 0, last)]
+    return ends & starts
+
+
 def window_sum(csum: np.ndarray, pos: np.ndarray, width: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sum of the `width` buckets ending at each position; second array says where it is defined."""
     last = csum.shape[0] - 1

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detectors.series import MAD_TO_SD, Frame, clamp, median_of_valid, window_sum
+from detectors.series import MAD_TO_SD, Frame, clamp, median_of_valid, same_kind_of_day, window_sum
 
 PROFILE_DAYS = 7
 SEARCH_DAYS = 21  # how far back days of the same kind are looked for (three weekends: six off days)
@@ -145,22 +145,12 @@ def profile_offsets(
     now_width = np.asarray(widths, dtype=np.int64)[:, None]
     off_now, _ = window_sum(frame.csum_off_day, np.broadcast_to(pos, (len(widths), pos.shape[0])), now_width)
     kind, kind_variance = kinds.at(off_now / now_width)
-    alike = ok & same_kind(frame.off_day, pos, at.reshape(shape), width.reshape(shape))
+    alike = ok & same_kind_of_day(frame.off_day, pos[None, None, :], at.reshape(shape), width.reshape(shape))
     alike &= np.cumsum(alike, axis=1) <= PROFILE_DAYS  # the nearest days of the kind
     kind_hours, kind_hours_variance = trusted_offsets(tot, neg, alike, week + kind + hours)
     offset = kind + hours + kind_hours
     variance = kind_variance + hours_variance + kind_hours_variance
     return [ShareProfile(offset[k], variance[k]) for k in range(len(widths))]
-
-
-def same_kind(off_day: np.ndarray, pos: np.ndarray, at: np.ndarray, width: np.ndarray) -> np.ndarray:
-    """Whether the window ending at `at` (earlier days) starts and ends on the same kind of day (working
-    or off) as the one ending at `pos`: a window across Friday midnight is a Friday night's, not a
-    Saturday's."""
-    last = off_day.shape[0] - 1
-    now_end, now_start = off_day[clamp(pos, 0, last)], off_day[clamp(pos[None, None, :] - width + 1, 0, last)]
-    then_end, then_start = off_day[clamp(at, 0, last)], off_day[clamp(at - width + 1, 0, last)]
-    return (then_end == now_end[None, None, :]) & (then_start == now_start)
 
 
 def trusted_offsets(
