@@ -13,11 +13,16 @@ often starts in another tone than the night before, has large usual changes at t
 step test stays quiet there; a change at an hour where the tone usually holds stands out. Each change
 is standardised by its sampling s.d. (the two-proportion test's, at the pooled share); the usual
 spread s² is the mean square of the earlier days' standardised changes, pooled with PRIOR_DAYS
-pseudo-days of pure sampling noise (s² = 1) and never below 1; today's standardised change divided by
-s is tested against a Student t with as many degrees of freedom as days behind s (a week is little to
-learn a spread from: STEP_DAYS = 14 instead of 7 caught 149 instead of 144 of the benchmark's 230
-+25-point shifts within the hour, and 72 instead of 64 of 180 +15s, with the same false incidents; the
-live tick passes 28 days, a younger brand uses the days it has).
+pseudo-days of pure sampling noise (s² = 1) and never below 1. Each earlier day's change counts at most
+WINSOR_SD robust s.d. of those days' changes (1.4826 × their median absolute size, never below 1): a
+flame-up that began at this clock time some days ago is one day of fourteen, not the brand's habit, and
+before this cap its one change of many s.d. raised s to 3–10 and hid the next shift at this hour for
+two weeks (a brand that turns at this hour every day has a large median and is not capped).
+Today's standardised change divided by s is tested against a Student t with as many degrees of freedom
+as days behind s (a week is little to learn a spread from: STEP_DAYS = 14 instead of 7 caught 149
+instead of 144 of the benchmark's 230 +25-point shifts within the hour, and 72 instead of 64 of 180
++15s, with the same false incidents; the live tick passes 28 days, a younger brand uses the days it
+has).
 
 The step test never alerts alone (`detectors.negativity.share_conditions`): the window must also be
 somewhat unusual for the brand's week (ShareRule.z_support) and clear the share and count floors
@@ -31,13 +36,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from detectors.series import Frame, window_sum
+from detectors.series import MAD_TO_SD, Frame, median_of_valid, window_sum
 
 REFERENCE_HOURS = 3
 STEP_DAYS = 14
 MIN_STEP_DAYS = 3
 PRIOR_DAYS = 4.0
 MIN_REFERENCE_POSTS = 30
+WINSOR_SD = 3.0
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ def step_tests(frame: Frame, pos: np.ndarray, widths: list[int]) -> list[StepTes
     width = np.broadcast_to(np.asarray(widths, dtype=np.int64)[:, None, None], shape).ravel()
     z, p_ref, n_ref, ok = (a.reshape(shape) for a in _change(frame, at, width))
     earlier = ok[:, 1:, :]
-    squares = np.where(earlier, z[:, 1:, :] ** 2, 0.0).sum(axis=1)
+    squares = np.where(earlier, _winsorised(z[:, 1:, :], earlier) ** 2, 0.0).sum(axis=1)
     days = earlier.sum(axis=1).astype(np.float64)
     spread = np.sqrt(np.maximum((PRIOR_DAYS + squares) / (PRIOR_DAYS + days), 1.0))
     opinion = ok[:, 0, :] & (days >= MIN_STEP_DAYS)
@@ -97,6 +103,20 @@ def step_tests(frame: Frame, pos: np.ndarray, widths: list[int]) -> list[StepTes
         StepTest(share[k], n_ref[k, 0], pvalue[k], spread[k], PRIOR_DAYS + days[k])
         for k in range(len(widths))
     ]
+
+
+def _winsorised(change: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """The earlier days' standardised changes (widths × days × positions), each within WINSOR_SD
+    robust s.d. of its widths' and position's days (the s.d. never below 1, pure sampling noise)."""
+    widths, days, n = change.shape
+
+    def by_day(a: np.ndarray) -> np.ndarray:  # (days, widths × positions), as median_of_valid takes
+        return a.transpose(1, 0, 2).reshape(days, widths * n)
+
+    typical = median_of_valid(np.abs(by_day(change)), by_day(earlier), 1)
+    cap = WINSOR_SD * np.maximum(MAD_TO_SD * np.nan_to_num(typical, nan=0.0), 1.0)
+    cap = cap.reshape(widths, 1, n)
+    return np.clip(change, -cap, cap)
 
 
 def step_upper(pvalue: float, total: float, step: StepTest, i: int) -> float:

@@ -65,6 +65,32 @@ def test_without_the_step_test_the_same_shift_is_late(rules):
     assert not signals or signals[0].at > points[EVENT].start + timedelta(minutes=60)
 
 
+# Five days before the shift, a flame-up began at the same clock time (+30 points for three hours).
+def shift_after(flame_up: float, seed: int):
+    earlier = shifted(WEEK, EVENT - 5 * DAY, flame_up)
+    return make_series(
+        9, 200, seed=seed, share_at=lambda i: earlier(i) + (0.25 if EVENT <= i < EVENT + 36 else 0.0)
+    )
+
+
+@pytest.mark.parametrize("seed", [41, 43])
+def test_a_past_flame_up_at_this_hour_is_not_the_usual_change(seed):
+    points = shift_after(0.30, seed)
+
+    def spreads(points) -> list[float]:
+        frame = build_frame(points, 5, "Asia/Tokyo", START)
+        return [float(t.spread[0]) for t in step_tests(frame, np.array([EVENT + 2], dtype=np.int64), [3, 12])]
+
+    # one day's change of 15-20 s.d. among seven of sampling noise: the usual change stays near what it
+    # is without that day (1.3-2.6 against 1.0-1.4 on five seeds; without the cap 2.4-6.6)
+    for spread, without in zip(spreads(points), spreads(shift_after(0.0, seed)), strict=True):
+        assert spread < 2.0 * without
+    signals = negativity_signals(points)
+    assert signals, "the +25-point shift was not caught"
+    assert signals[0].at <= points[EVENT].start + timedelta(minutes=30)
+    assert signals[0].test.startswith("betabinom_step_")
+
+
 # Days alternate between 5 % and 33 % negative: every midnight the tone jumps by 28 points, a sudden
 # step far over the floors — but the brand's new day always starts in another tone (the usual change at
 # that hour), and its week says such days are usual.
