@@ -1,13 +1,15 @@
 """Injected flame-ups: recall, latency and false incidents of the production detector.
 
-    python -m benchmarks.injected [--data DIR] [--sensitivity normal] [--workers 2]
+    python -m benchmarks.injected [--data DIR] [--sensitivity normal] [--workers 2] [--first-event-day 8]
 
 Baselines: the NAB realTweets DEV series (real Twitter volumes, `../shared/data/nab_realtweets`; skipped
 with a message when missing; negative counts drawn at a 12–15 % share) and synthetic brands with a daily
 cycle (quiet night, busy evening, brand-local Asia/Tokyo) and a weekly one (weekends −25 %) at low
 (~1–3 posts per 5-minute bucket), medium (~10–30) and high (~100–300) volume, negative-binomial noise.
 
-Events, every 3.5 days from day 8 at a random time of day (away from NAB's labelled windows):
+Events, every 3.5 days from day 8 at a random time of the first or second half of the day (away from
+NAB's labelled windows): Tuesday mornings and Friday afternoons; `--first-event-day 12` moves them to
+Saturday mornings and Tuesday afternoons and adds rows for the shifts that start on an off day:
 - bursts: a discrete self-exciting (Hawkes) process with an exponential kernel (~15 min memory) on top
   of the series; its branching ratio is super-critical until the extra intensity reaches (M − 1) ×
   the pre-onset level (so volume peaks near M×), ramping over R, then near-critical for
@@ -135,10 +137,10 @@ def nab(data: Path) -> list[Base]:
     return out
 
 
-def onsets(base: Base) -> list[int]:
+def onsets(base: Base, first_day: float = FIRST_EVENT_DAY) -> list[int]:
     rng = np.random.default_rng(base.seed + 7)
     out = []
-    day = FIRST_EVENT_DAY
+    day = first_day
     n = base.total.shape[0]
     while (day + 1.5) * PER_DAY < n:
         at = int(day * PER_DAY + rng.integers(0, PER_DAY // 2))
@@ -182,6 +184,7 @@ class Job:
     shift: float = NEG_SHIFT  # negativity events: points added to the negative share
     base_share: float = 0.0  # negativity grid: the brand's baseline share (0 = the base's own)
     tone: str = ""  # a key of TONES: the brand's tone turns at those hours (and days)
+    first_event_day: float = FIRST_EVENT_DAY  # 12: Saturday mornings and Tuesday afternoons instead
 
 
 def run_job(job: Job) -> list[dict]:
@@ -196,7 +199,7 @@ def run_job(job: Job) -> list[dict]:
         neg_prob = neg_prob + usual_tone(total.shape[0], TONES[job.tone])
     extra = np.zeros_like(total)
     true_share = neg_prob.copy()  # before any shift: what the negativity oracle knows
-    events = [] if job.scenario in CLEAN else onsets(base)
+    events = [] if job.scenario in CLEAN else onsets(base, job.first_event_day)
     hour = 60 // BUCKET
     levels = []
     for at in events:
@@ -283,6 +286,8 @@ def run_job(job: Job) -> list[dict]:
                 "tone": job.tone,
                 "tone_group": TONES[job.tone].group if job.tone else "",
                 "rate": levels[k] * hour,  # posts per hour before the onset
+                # brand-local Saturday or Sunday (START is a brand-local Monday; NAB's days are UTC's)
+                "off_day_onset": not base.name.startswith("NAB") and (at // PER_DAY) % 7 >= 5,
             }
         )
     return records
@@ -304,29 +309,52 @@ def usual_tone(n: int, tone: Tone) -> np.ndarray:
     return np.where(day & (hour >= tone.first) & (hour < tone.last), tone.points, 0.0)
 
 
-def negativity_jobs(bases: list[Base], sensitivity: str) -> list[Job]:
+def negativity_jobs(bases: list[Base], sensitivity: str, first_day: float = FIRST_EVENT_DAY) -> list[Job]:
     """NAB: +25 points at its own share; synthetic: every shift × baseline share, and clean per share;
     and the brands with a usual tone (TONES), clean and with +25-point shifts."""
-    out = [Job(b, "negativity", sensitivity=sensitivity) for b in bases if b.name.startswith("NAB")]
+    out = [
+        Job(b, "negativity", sensitivity=sensitivity, first_event_day=first_day)
+        for b in bases
+        if b.name.startswith("NAB")
+    ]
     synthetic = [b for b in bases if not b.name.startswith("NAB")]
     for b in synthetic:
         for share in NEG_BASE_SHARES:
             out.append(Job(b, "negativity_clean", sensitivity=sensitivity, base_share=share))
             out += [
-                Job(b, "negativity", sensitivity=sensitivity, shift=d, base_share=share) for d in NEG_SHIFTS
+                Job(
+                    b,
+                    "negativity",
+                    sensitivity=sensitivity,
+                    shift=d,
+                    base_share=share,
+                    first_event_day=first_day,
+                )
+                for d in NEG_SHIFTS
             ]
         for tone in TONES:
             daily = {"sensitivity": sensitivity, "base_share": DAILY_TONE_BASE_SHARE, "tone": tone}
-            out += [Job(b, "negativity_clean", **daily), Job(b, "negativity", shift=NEG_SHIFT, **daily)]
+            shifted = Job(b, "negativity", shift=NEG_SHIFT, first_event_day=first_day, **daily)
+            out += [Job(b, "negativity_clean", **daily), shifted]
     return out
 
 
-def jobs(bases: list[Base], sensitivity: str, scenarios: tuple[str, ...] = SCENARIOS) -> list[Job]:
+def jobs(
+    bases: list[Base],
+    sensitivity: str,
+    scenarios: tuple[str, ...] = SCENARIOS,
+    first_day: float = FIRST_EVENT_DAY,
+) -> list[Job]:
     out = [Job(b, "clean", sensitivity=sensitivity) for b in bases] if "clean" in scenarios else []
     if "negativity" in scenarios:
-        out += negativity_jobs(bases, sensitivity)
+        out += negativity_jobs(bases, sensitivity, first_day)
     if "burst" in scenarios:
-        out += [Job(b, "burst", m, r, sensitivity) for b in bases for m in MAGNITUDES for r in RAMPS_MIN]
+        out += [
+            Job(b, "burst", m, r, sensitivity, first_event_day=first_day)
+            for b in bases
+            for m in MAGNITUDES
+            for r in RAMPS_MIN
+        ]
     return out
 
 
@@ -336,6 +364,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sensitivity", default="normal", choices=["low", "normal", "high"])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=SCENARIOS)
+    parser.add_argument(
+        "--first-event-day",
+        type=float,
+        default=FIRST_EVENT_DAY,
+        help="day of the first event (8: Tuesday mornings and Friday afternoons, the tables of record; "
+        "12: Saturday mornings and Tuesday afternoons, which adds off-day onset rows)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     bases = [synthetic(t, mean, seed) for t, mean in TIERS.items() for seed in (1, 2)]
@@ -346,7 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         records = [
             r
-            for batch in pool.map(run_job, jobs(bases, args.sensitivity, tuple(args.scenarios)))
+            for batch in pool.map(
+                run_job, jobs(bases, args.sensitivity, tuple(args.scenarios), args.first_event_day)
+            )
             for r in batch
         ]
     command = "python -m benchmarks.injected " + " ".join(sys.argv[1:] if argv is None else argv)

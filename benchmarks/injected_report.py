@@ -107,6 +107,8 @@ def negativity_report(records: list[dict], tier_of) -> list[str]:
         keys = [(tier_of(r), share, shift), (*every, shift)]
         if tier_of(r) == "synthetic low" and r["rate"] >= 20 and not r.get("tone"):
             keys.append(("synthetic low, ≥ 20 posts/h at onset", "all", shift))
+        if r.get("off_day_onset"):  # only with --first-event-day 12: the default onsets are working days
+            keys.append((f"{tier_of(r)}, onset on Saturday or Sunday", share, shift))
         for key in keys:
             cells.setdefault(key, []).append(r)
     for (tier, share, shift), sub in sorted(cells.items(), key=lambda kv: (kv[0][0] != "all", kv[0])):

@@ -17,7 +17,11 @@ pseudo-days of pure sampling noise (s² = 1) and never below 1. Each earlier day
 WINSOR_SD robust s.d. of those days' changes (1.4826 × their median absolute size, never below 1): a
 flame-up that began at this clock time some days ago is one day of fourteen, not the brand's habit, and
 before this cap its one change of many s.d. raised s to 3–10 and hid the next shift at this hour for
-two weeks (a brand that turns at this hour every day has a large median and is not capped).
+two weeks (a brand that turns at this hour every day has a large median and is not capped). Where
+the other kind of day's changes at this hour are clearly larger than this kind's (an F test at KIND_P),
+the usual change comes from the nearest STEP_DAYS days of today's kind within KIND_DAYS instead: a
+railway's rush hour turns its working days' tone at 07:00, and a Saturday's 07:30 is judged against
+the Saturdays and Sundays, where the tone holds.
 Today's standardised change divided by s is tested against a Student t with as many degrees of freedom
 as days behind s (a week is little to learn a spread from: STEP_DAYS = 14 instead of 7 caught 149
 instead of 144 of the benchmark's 230 +25-point shifts within the hour, and 72 instead of 64 of 180
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from detectors.series import MAD_TO_SD, Frame, median_of_valid, window_sum
+from detectors.series import MAD_TO_SD, Frame, median_of_valid, same_kind_of_day, window_sum
 
 REFERENCE_HOURS = 3
 STEP_DAYS = 14
@@ -44,6 +48,8 @@ MIN_STEP_DAYS = 3
 PRIOR_DAYS = 4.0
 MIN_REFERENCE_POSTS = 30
 WINSOR_SD = 3.0
+KIND_DAYS = 27  # how far back days of today's kind are looked for (the live tick holds 28 days)
+KIND_P = 0.01
 
 
 @dataclass(frozen=True)
@@ -87,14 +93,15 @@ def step_tests(frame: Frame, pos: np.ndarray, widths: list[int]) -> list[StepTes
     """The step test for the window of each width ending at each position (one vectorised pass over
     every width, today and the STEP_DAYS earlier days: a live tick's arrays are tiny, and each numpy
     call costs more than its arithmetic)."""
-    shape = (len(widths), STEP_DAYS + 1, pos.shape[0])
-    back = np.arange(STEP_DAYS + 1)[None, :, None] * frame.per_day
+    shape = (len(widths), KIND_DAYS + 1, pos.shape[0])
+    back = np.arange(KIND_DAYS + 1)[None, :, None] * frame.per_day
     at = np.broadcast_to(pos[None, None, :] - back, shape).ravel()
     width = np.broadcast_to(np.asarray(widths, dtype=np.int64)[:, None, None], shape).ravel()
     z, p_ref, n_ref, ok = (a.reshape(shape) for a in _change(frame, at, width))
-    earlier = ok[:, 1:, :]
-    squares = np.where(earlier, _winsorised(z[:, 1:, :], earlier) ** 2, 0.0).sum(axis=1)
-    days = earlier.sum(axis=1).astype(np.float64)
+    # the reference and the window, on earlier days: the same kind of day at both ends as today's?
+    span = width.reshape(shape)[:, 1:, :] + max(1, REFERENCE_HOURS * 60 // frame.bucket_minutes)
+    alike = same_kind_of_day(frame.off_day, pos[None, None, :], at.reshape(shape)[:, 1:, :], span)
+    squares, days = _usual_change(z[:, 1:, :], ok[:, 1:, :], alike)
     spread = np.sqrt(np.maximum((PRIOR_DAYS + squares) / (PRIOR_DAYS + days), 1.0))
     opinion = ok[:, 0, :] & (days >= MIN_STEP_DAYS)
     pvalue = np.where(opinion, special.stdtr(PRIOR_DAYS + days, -z[:, 0, :] / spread), 1.0)
@@ -103,6 +110,27 @@ def step_tests(frame: Frame, pos: np.ndarray, widths: list[int]) -> list[StepTes
         StepTest(share[k], n_ref[k, 0], pvalue[k], spread[k], PRIOR_DAYS + days[k])
         for k in range(len(widths))
     ]
+
+
+def _usual_change(change: np.ndarray, ok: np.ndarray, alike: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sum of squares and the number of earlier days behind the usual change (widths × days ×
+    positions in; widths × positions out): the last STEP_DAYS days, or, where the other kind of day's
+    changes are clearly larger at this hour (an F test at KIND_P against this kind's), the nearest
+    STEP_DAYS days of this kind within KIND_DAYS."""
+    recent = (np.arange(1, change.shape[1] + 1) <= STEP_DAYS)[None, :, None]
+    pooled = ok & recent
+    same = ok & alike
+    same &= np.cumsum(same, axis=1) <= STEP_DAYS
+    other = pooled & ~alike
+    squares = np.where(pooled, _winsorised(change, pooled) ** 2, 0.0)
+    same_squares = np.where(same, _winsorised(change, same) ** 2, 0.0).sum(axis=1)
+    n_same, n_other = same.sum(axis=1), other.sum(axis=1)
+    other_mean = np.where(other, squares, 0.0).sum(axis=1) / np.maximum(n_other, 1)
+    same_mean = np.maximum((PRIOR_DAYS + same_squares) / (PRIOR_DAYS + n_same), 1.0)
+    bar = special.fdtri(np.maximum(n_other, 1), PRIOR_DAYS + n_same, 1.0 - KIND_P)
+    differ = (n_other > 0) & (n_same >= MIN_STEP_DAYS) & (other_mean > bar * same_mean)
+    days = np.where(differ, n_same, pooled.sum(axis=1)).astype(np.float64)
+    return np.where(differ, same_squares, squares.sum(axis=1)), days
 
 
 def _winsorised(change: np.ndarray, earlier: np.ndarray) -> np.ndarray:
