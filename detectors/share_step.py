@@ -91,7 +91,7 @@ def _change(
 
 def step_tests(frame: Frame, pos: np.ndarray, widths: list[int]) -> list[StepTest]:
     """The step test for the window of each width ending at each position (one vectorised pass over
-    every width, today and the STEP_DAYS earlier days: a live tick's arrays are tiny, and each numpy
+    every width, today and the KIND_DAYS earlier days: a live tick's arrays are tiny, and each numpy
     call costs more than its arithmetic)."""
     shape = (len(widths), KIND_DAYS + 1, pos.shape[0])
     back = np.arange(KIND_DAYS + 1)[None, :, None] * frame.per_day
