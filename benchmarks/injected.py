@@ -37,7 +37,7 @@ import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -96,14 +96,19 @@ class Base:
     seed: int
 
 
+def is_weekend(bucket: np.ndarray | int) -> np.ndarray:
+    """Whether each bucket index falls on a brand-local Saturday or Sunday (START is a brand-local
+    Monday 00:00; NAB's days are UTC's, so this holds for the synthetic brands only)."""
+    return np.asarray(bucket) // PER_DAY % 7 >= 5
+
+
 def daily_weekly(n: int) -> np.ndarray:
     """Mean multiplier per bucket: night trough, lunch and evening peaks (Tokyo), weekends −25 %."""
     minutes = np.arange(n) * BUCKET
     hour = (minutes / 60.0) % 24  # START is local midnight
     day = 0.25 + 0.55 * np.exp(-(((hour - 12.5) / 2.0) ** 2)) + 1.0 * np.exp(-(((hour - 21.5) / 2.5) ** 2))
     day += 0.35 * np.exp(-(((hour - 8.0) / 1.2) ** 2))
-    weekday = (minutes // 1440) % 7
-    return day / day.mean() * np.where(weekday >= 5, 0.75, 1.0)
+    return day / day.mean() * np.where(is_weekend(np.arange(n)), 0.75, 1.0)
 
 
 def synthetic(tier: str, mean: float, seed: int) -> Base:
@@ -286,8 +291,7 @@ def run_job(job: Job) -> list[dict]:
                 "tone": job.tone,
                 "tone_group": TONES[job.tone].group if job.tone else "",
                 "rate": levels[k] * hour,  # posts per hour before the onset
-                # brand-local Saturday or Sunday (START is a brand-local Monday; NAB's days are UTC's)
-                "off_day_onset": not base.name.startswith("NAB") and (at // PER_DAY) % 7 >= 5,
+                "off_day_onset": not base.name.startswith("NAB") and bool(is_weekend(at)),
             }
         )
     return records
@@ -304,57 +308,34 @@ def usual_tone(n: int, tone: Tone) -> np.ndarray:
     midnight on a Monday)."""
     minutes = np.arange(n) * BUCKET
     hour = (minutes / 60.0) % 24
-    off = (minutes // 1440) % 7 >= 5
+    off = is_weekend(np.arange(n))
     day = {"every": np.ones(n, dtype=bool), "working": ~off, "off": off}[tone.days]
     return np.where(day & (hour >= tone.first) & (hour < tone.last), tone.points, 0.0)
 
 
-def negativity_jobs(bases: list[Base], sensitivity: str, first_day: float = FIRST_EVENT_DAY) -> list[Job]:
+def negativity_jobs(bases: list[Base], sensitivity: str) -> list[Job]:
     """NAB: +25 points at its own share; synthetic: every shift × baseline share, and clean per share;
     and the brands with a usual tone (TONES), clean and with +25-point shifts."""
-    out = [
-        Job(b, "negativity", sensitivity=sensitivity, first_event_day=first_day)
-        for b in bases
-        if b.name.startswith("NAB")
-    ]
+    out = [Job(b, "negativity", sensitivity=sensitivity) for b in bases if b.name.startswith("NAB")]
     synthetic = [b for b in bases if not b.name.startswith("NAB")]
     for b in synthetic:
         for share in NEG_BASE_SHARES:
             out.append(Job(b, "negativity_clean", sensitivity=sensitivity, base_share=share))
             out += [
-                Job(
-                    b,
-                    "negativity",
-                    sensitivity=sensitivity,
-                    shift=d,
-                    base_share=share,
-                    first_event_day=first_day,
-                )
-                for d in NEG_SHIFTS
+                Job(b, "negativity", sensitivity=sensitivity, shift=d, base_share=share) for d in NEG_SHIFTS
             ]
         for tone in TONES:
             daily = {"sensitivity": sensitivity, "base_share": DAILY_TONE_BASE_SHARE, "tone": tone}
-            shifted = Job(b, "negativity", shift=NEG_SHIFT, first_event_day=first_day, **daily)
-            out += [Job(b, "negativity_clean", **daily), shifted]
+            out += [Job(b, "negativity_clean", **daily), Job(b, "negativity", shift=NEG_SHIFT, **daily)]
     return out
 
 
-def jobs(
-    bases: list[Base],
-    sensitivity: str,
-    scenarios: tuple[str, ...] = SCENARIOS,
-    first_day: float = FIRST_EVENT_DAY,
-) -> list[Job]:
+def jobs(bases: list[Base], sensitivity: str, scenarios: tuple[str, ...] = SCENARIOS) -> list[Job]:
     out = [Job(b, "clean", sensitivity=sensitivity) for b in bases] if "clean" in scenarios else []
     if "negativity" in scenarios:
-        out += negativity_jobs(bases, sensitivity, first_day)
+        out += negativity_jobs(bases, sensitivity)
     if "burst" in scenarios:
-        out += [
-            Job(b, "burst", m, r, sensitivity, first_event_day=first_day)
-            for b in bases
-            for m in MAGNITUDES
-            for r in RAMPS_MIN
-        ]
+        out += [Job(b, "burst", m, r, sensitivity) for b in bases for m in MAGNITUDES for r in RAMPS_MIN]
     return out
 
 
@@ -378,14 +359,12 @@ def main(argv: list[str] | None = None) -> int:
         bases = nab(args.data) + bases
     else:
         print(f"NAB data not found at {args.data}: running on the synthetic series only.\n")
+    scheduled = [
+        replace(job, first_event_day=args.first_event_day)
+        for job in jobs(bases, args.sensitivity, tuple(args.scenarios))
+    ]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        records = [
-            r
-            for batch in pool.map(
-                run_job, jobs(bases, args.sensitivity, tuple(args.scenarios), args.first_event_day)
-            )
-            for r in batch
-        ]
+        records = [r for batch in pool.map(run_job, scheduled) for r in batch]
     command = "python -m benchmarks.injected " + " ".join(sys.argv[1:] if argv is None else argv)
     print(report(records, command.strip(), time.perf_counter() - started))
     return 0
