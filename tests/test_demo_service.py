@@ -70,7 +70,13 @@ def _wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen) -> N
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_demo_flame_up_reaches_the_dashboard(service) -> None:  # type: ignore[no-untyped-def]
+def _log_tail(path: Path, lines: int = 60) -> str:
+    """The service's own log lines (not the access log of this test's polling), for a failure message."""
+    kept = [line for line in path.read_text(errors="replace").splitlines() if '"GET /' not in line]
+    return "\n".join(kept[-lines:])
+
+
+def test_demo_flame_up_reaches_the_dashboard(service, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     base, proc = service
     client = httpx.Client(base_url=base, timeout=10)
     _wait_for(lambda: client.get("/readyz").status_code == 200, 60, "readiness", proc)
@@ -91,13 +97,16 @@ def test_demo_flame_up_reaches_the_dashboard(service) -> None:  # type: ignore[n
         return "volume" in incidents and negativity is not None and (negativity["negative_share"] or 0) > 0.4
 
     try:
-        _wait_for(flaring, 120, "the demo flame-up incidents", proc)
+        _wait_for(flaring, 180, "the demo flame-up incidents", proc)
     except AssertionError as exc:
         seen = [
             (i["kind"], i["severity"], i["status"], i["started_at"])
             for i in client.get("/api/v1/incidents").json()["items"]
         ]
-        raise AssertionError(f"{exc}; incidents seen: {seen}") from None
+        sources = client.get("/api/v1/sources").json()["items"]
+        log = _log_tail(tmp_path / "service.log")
+        message = f"{exc}; incidents seen: {seen}; sources: {sources}; service log:\n{log}"
+        raise AssertionError(message) from None
     incidents = flare_incidents()
     volume = next(i for i in incidents if i["kind"] == "volume")
     assert volume["observed"] > 2 * volume["expected"]
