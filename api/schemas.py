@@ -255,7 +255,8 @@ class IncidentOut(BaseModel):
         "against the brand's usual share at this hour on this kind of day (working day, or weekend "
         "and holiday); `betabinom_step_*` the negative share "
         "against the hours just before the window (a sudden change of tone; `expected` and `upper` "
-        "are then from those hours, `baseline_share` stays the usual share)."
+        "are then from those hours, plus the change the brand usually makes at this hour where it "
+        "turns its tone every day; `baseline_share` stays the usual share)."
     )
     # How many waves of activity the event has had: 2 or more = it flared again (再燃) after resting;
     # `last_wave_at` is when the latest one was recorded. Null for incidents older than waves.

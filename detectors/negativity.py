@@ -240,18 +240,19 @@ def share_conditions(
 ) -> ShareConditions:
     """The long-run test over the share rule's threshold, or the step test over it with the long-run
     score over `z_support`; and every floor (share points, negatives, excess, authors), against the
-    usual share (this hour, this kind of day) and, for a step, against the reference share too."""
+    usual share (this hour, this kind of day) and, for a step, against the step test's expected share
+    too (the reference's, plus the change the brand usually makes at this hour)."""
     neg = np.vstack([r.negative for r in results])
     total = np.vstack([r.total for r in results])
     authors = np.vstack([r.authors for r in results]).astype(np.float64)
-    reference = np.vstack([r.step.share for r in results])
+    stepped = np.vstack([r.step.share for r in results])
     pi = np.vstack([r.expected for r in results])
     with np.errstate(all="ignore"):
         share = np.where(total > 0, neg / total, np.nan)
         delta = np.nan_to_num(share - pi, nan=-1.0)
         excess = np.nan_to_num(neg - total * pi, nan=0.0)
-        step_delta = np.nan_to_num(share - reference, nan=-1.0)
-        step_excess = np.nan_to_num(neg - total * reference, nan=0.0)
+        step_delta = np.nan_to_num(share - stepped, nan=-1.0)
+        step_excess = np.nan_to_num(neg - total * stepped, nan=0.0)
     authors_ok = (authors == 0) | (authors >= min_authors)
     floors = (neg >= min_negative) & (excess >= rule.min_excess) & (delta >= min_share_delta) & authors_ok
     long_run = (score >= rule.z_alert) & floors

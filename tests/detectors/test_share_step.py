@@ -10,7 +10,7 @@ import pytest
 
 from detectors import DetectorConfig, engine, replay
 from detectors.series import build_frame
-from detectors.share_step import PRIOR_DAYS, STEP_DAYS, StepTest, step_tests
+from detectors.share_step import PRIOR_DAYS, StepTest, step_tests
 from tests.detectors.synthetic import START, make_series, shifted
 
 DAY = 288
@@ -127,10 +127,24 @@ def test_a_change_the_brand_makes_every_day_at_this_hour_is_usual():
     at_turn = np.array([8 * DAY + 8 * 12 + 5], dtype=np.int64)  # 08:30 on day 8
     afternoon = np.array([8 * DAY + 15 * 12], dtype=np.int64)
     turn, calm = one_step(frame, at_turn), one_step(frame, afternoon)
-    assert turn.days[0] == calm.days[0] == min(8, STEP_DAYS) + PRIOR_DAYS  # every earlier day it has
-    assert turn.spread[0] > 5.0 and calm.spread[0] < 2.0  # the usual change at 08:30 is many s.d.
+    assert calm.days[0] == 8 + PRIOR_DAYS  # every earlier day it has
+    assert turn.days[0] == 8 - 1 + PRIOR_DAYS  # and one spent on the usual change, which is a turn here
+    # the step test expects the turn (half the hour at 25 %, after the night's 10 %) and knows how
+    # much it varies: a few s.d. of sampling noise, not the many s.d. of the turn itself
+    assert 0.15 < turn.share[0] < 0.20 and turn.spread[0] < 2.0 and calm.spread[0] < 2.0
     assert turn.pvalue[0] > 0.01  # today's turn is one more of them
-    assert 0.08 < turn.share[0] < 0.12  # against the night's 10 %
+
+
+def test_a_flame_up_as_the_tone_turns_stands_out_from_the_turn():
+    # the same brand, and on day 8 the morning turns to 40 % instead of 25 %: a flame-up that begins as
+    # the tone turns (before: the step test's usual change was the turn's size, 8 s.d., which hid it)
+    def worse_turn(i: int) -> float:
+        return morning_turn(i) + (0.15 if 8 * DAY + 8 * 12 <= i < 8 * DAY + 11 * 12 else 0.0)
+
+    frame = build_frame(make_series(9, 200, seed=45, share_at=worse_turn), 5, "Asia/Tokyo", START)
+    result = one_step(frame, np.array([8 * DAY + 8 * 12 + 11], dtype=np.int64))  # 08:55
+    assert 0.22 < result.share[0] < 0.28  # the usual turn: 25 %, observed ~40 %
+    assert result.pvalue[0] < 1e-7  # clears z 5 after the three-scale correction
 
 
 def test_the_same_change_at_an_hour_where_tone_holds_stands_out():
@@ -152,3 +166,30 @@ def test_a_thin_reference_gives_no_opinion():
     frame = build_frame(make_series(9, 0.1, seed=47), 5, "Asia/Tokyo", START)  # ~1 post an hour
     result = one_step(frame, np.array([8 * DAY + 100], dtype=np.int64))
     assert np.isnan(result.share[0]) and result.pvalue[0] == 1.0
+
+
+def evening_backlog_with_flame_up(seed: int) -> tuple[list, int]:
+    """A support line's evening backlog: each day's tone (~12 %, days differ by ±4 points) plus 18 points
+    from 19:00 to 22:00; on day 15 a +25-point flame-up begins at 22:15, as the backlog clears."""
+    rng = np.random.default_rng(seed + 1000)
+    day_tone = rng.beta(0.12 * 60, 0.88 * 60, size=16)
+    onset = 15 * DAY + 22 * 12 + 3
+
+    def share_at(i: int) -> float:
+        day, bucket = divmod(i, DAY)
+        backlog = 0.18 if 19 * 12 <= bucket < 22 * 12 else 0.0
+        return day_tone[day] + backlog + (0.25 if onset <= i < onset + 36 else 0.0)
+
+    return make_series(16, 20, seed=seed, share_at=share_at), onset
+
+
+@pytest.mark.parametrize("seed", [4, 7])
+def test_a_flame_up_as_the_evening_backlog_clears_is_caught_within_the_hour(seed: int) -> None:
+    # Every evening the share falls by 18 points at 22:00, so the step from the evening's reference is
+    # small; against the usual fall it is 25 points (before: the fall was the usual change's size, and
+    # neither test caught this within the 3 h)
+    points, onset = evening_backlog_with_flame_up(seed)
+    signals = [s for s in replay(points, DetectorConfig()) if s.kind == "negativity" and not s.escalation]
+    caught = [s for s in signals if s.at >= points[onset].start]
+    assert caught and caught[0].test.startswith("betabinom_step_")
+    assert caught[0].at - points[onset].start < timedelta(hours=1)
