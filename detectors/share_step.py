@@ -139,10 +139,10 @@ def _centre(
 def _usual_change(
     change: np.ndarray, ok: np.ndarray, alike: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The sum of squares and the number of earlier days behind the usual change (widths × days ×
-    positions in; widths × positions out): the last STEP_DAYS days, or, where the other kind of day's
-    changes are clearly larger at this hour (an F test at KIND_P against this kind's), the nearest
-    STEP_DAYS days of this kind within KIND_DAYS."""
+    """The sum, the sum of squares and the number of the earlier days' changes behind the usual change
+    (widths × days × positions in; widths × positions out): the last STEP_DAYS days, or, where the
+    other kind of day's changes are clearly larger at this hour (an F test at KIND_P against this
+    kind's), the nearest STEP_DAYS days of this kind within KIND_DAYS."""
     recent = (np.arange(1, change.shape[1] + 1) <= STEP_DAYS)[None, :, None]
     pooled = ok & recent
     same = ok & alike
@@ -163,7 +163,8 @@ def _usual_change(
 
 def _winsorised(change: np.ndarray, earlier: np.ndarray) -> np.ndarray:
     """The earlier days' standardised changes (widths × days × positions), each within WINSOR_SD
-    robust s.d. of its widths' and position's days (the s.d. never below 1, pure sampling noise)."""
+    robust s.d. of its width's and position's median change (the s.d. never below 1, pure sampling
+    noise)."""
     widths, days, n = change.shape
 
     def by_day(a: np.ndarray) -> np.ndarray:  # (days, widths × positions), as median_of_valid takes
