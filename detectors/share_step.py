@@ -28,10 +28,9 @@ railway's rush hour turns its working days' tone at 07:00, and a Saturday's 07:3
 the Saturdays and Sundays, where the tone holds.
 Today's standardised change less the usual change, divided by s, is tested against a Student t with
 as many degrees of freedom as days behind s, less one where a usual turn was estimated from them (a
-week is little to learn a spread from: STEP_DAYS = 14 instead of 7 caught 149
-instead of 144 of the benchmark's 230 +25-point shifts within the hour, and 72 instead of 64 of 180
-+15s, with the same false incidents; the live tick passes 28 days, a younger brand uses the days it
-has).
+week is little to learn a spread from: STEP_DAYS = 14 instead of 7 caught 149 instead of 144 of the
+benchmark's 230 +25-point shifts within the hour, and 72 instead of 64 of 180 +15s, with the same
+false incidents; the live tick passes 28 days, a younger brand uses the days it has).
 
 The step test never alerts alone (`detectors.negativity.share_conditions`): the window must also be
 somewhat unusual for the brand's week (ShareRule.z_support) and clear the share and count floors
@@ -65,8 +64,8 @@ class StepTest:
     share: np.ndarray  # the expected share: the reference's plus the usual change (NaN = no opinion)
     reference_total: np.ndarray  # posts in the reference
     pvalue: np.ndarray  # upper tail (1 where no opinion)
-    spread: np.ndarray  # the usual standardised change at this time of day (s ≥ 1)
-    days: np.ndarray  # the t test's degrees of freedom (earlier days behind the spread + PRIOR_DAYS)
+    spread: np.ndarray  # s.d. of the standardised change around the usual one at this time of day (≥ 1)
+    days: np.ndarray  # the t test's degrees of freedom (earlier days + PRIOR_DAYS, less one for a turn)
 
     def take(self, part: np.ndarray) -> StepTest:
         return StepTest(*(getattr(self, f)[part] for f in self.__dataclass_fields__))
