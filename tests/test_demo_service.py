@@ -37,7 +37,8 @@ def service(tmp_path: Path):  # type: ignore[no-untyped-def]
         "NOROSHI_DEMO_SPEED": "12000",
         "NOROSHI_LOG_LEVEL": "INFO",
     }
-    log = (tmp_path / "service.log").open("w")
+    log_path = tmp_path / "service.log"
+    log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "noroshi.cli", "run", "--demo"],
         cwd=tmp_path,
@@ -47,7 +48,7 @@ def service(tmp_path: Path):  # type: ignore[no-untyped-def]
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        yield base, proc
+        yield base, proc, log_path
     finally:
         proc.terminate()
         try:
@@ -76,8 +77,8 @@ def _log_tail(path: Path, lines: int = 60) -> str:
     return "\n".join(kept[-lines:])
 
 
-def test_demo_flame_up_reaches_the_dashboard(service, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    base, proc = service
+def test_demo_flame_up_reaches_the_dashboard(service) -> None:  # type: ignore[no-untyped-def]
+    base, proc, log_path = service
     client = httpx.Client(base_url=base, timeout=10)
     _wait_for(lambda: client.get("/readyz").status_code == 200, 60, "readiness", proc)
     brands = client.get("/api/v1/brands").json()["items"]
@@ -104,7 +105,7 @@ def test_demo_flame_up_reaches_the_dashboard(service, tmp_path: Path) -> None:  
             for i in client.get("/api/v1/incidents").json()["items"]
         ]
         sources = client.get("/api/v1/sources").json()["items"]
-        log = _log_tail(tmp_path / "service.log")
+        log = _log_tail(log_path)
         message = f"{exc}; incidents seen: {seen}; sources: {sources}; service log:\n{log}"
         raise AssertionError(message) from None
     incidents = flare_incidents()

@@ -158,9 +158,8 @@ def test_weekends_are_not_mistaken_for_days_that_differ():
     assert flat > 0.0025 and weekend < 2.0 * flat, rhos
 
 
-def step_spreads(points, index: int) -> tuple[list[float], list[float], list[float]]:
-    """The step test's usual spread (15 min and 1 h), the days behind it and its expected share, at
-    `index`."""
+def step_at(points, index: int) -> tuple[list[float], list[float], list[float]]:
+    """The step test at `index` (15 min and 1 h): its spread, the days behind it and its expected share."""
     frame = build_frame(points, 5, "Asia/Tokyo", START)
     tests = step_tests(frame, np.array([index], dtype=np.int64), [3, 12])
     return (
@@ -174,8 +173,8 @@ def test_the_step_test_knows_the_rush_hour_is_a_working_days_change():
     # at 07:25 the working days' tone jumps by 20 points, a Saturday's holds: on a Saturday the usual
     # change is the weekends' (before: 4-9 s.d., the working days', which hid a Saturday flame-up's step)
     points = make_series(19, 30, seed=8, share_at=rush_hour())
-    saturday, days, saturday_share = step_spreads(points, 18 * DAY + 7 * HOUR + 5)
-    _, _, tuesday_share = step_spreads(points, 14 * DAY + 7 * HOUR + 5)
+    saturday, days, saturday_share = step_at(points, 18 * DAY + 7 * HOUR + 5)
+    _, _, tuesday_share = step_at(points, 14 * DAY + 7 * HOUR + 5)
     assert max(saturday) < 2.0, saturday
     assert days == [4 + PRIOR_DAYS] * 2  # the weekend days 4, 5, 11 and 12
     # on a Tuesday the step test expects the turn to the rush's 32 % over the 15 minutes; on a Saturday none
@@ -184,5 +183,5 @@ def test_the_step_test_knows_the_rush_hour_is_a_working_days_change():
 
 def test_a_brand_whose_kinds_change_alike_keeps_its_fourteen_days():
     points = make_series(19, 30, seed=8, share=0.12)
-    _, days, _ = step_spreads(points, 18 * DAY + 7 * HOUR + 5)
+    _, days, _ = step_at(points, 18 * DAY + 7 * HOUR + 5)
     assert days == [STEP_DAYS + PRIOR_DAYS] * 2

@@ -137,7 +137,7 @@ def test_a_change_the_brand_makes_every_day_at_this_hour_is_usual():
 
 def test_a_flame_up_as_the_tone_turns_stands_out_from_the_turn():
     # the same brand, and on day 8 the morning turns to 40 % instead of 25 %: a flame-up that begins as
-    # the tone turns (before: the step test's usual change was the turn's size, 8 s.d., which hid it)
+    # the tone turns (before: the step test's usual change was the turn's size, 10 s.d., which hid it)
     def worse_turn(i: int) -> float:
         return morning_turn(i) + (0.15 if 8 * DAY + 8 * 12 <= i < 8 * DAY + 11 * 12 else 0.0)
 
