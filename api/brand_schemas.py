@@ -20,6 +20,14 @@ HOLIDAYS_HELP = (
     "(Asia/Tokyo → JP); 'none' or null = weekends only."
 )
 
+SENSITIVITY_HELP = (
+    "How readily the brand pages. 'normal' (the default): a surge at least 1.5× the usual volume and 15 "
+    "posts that would happen by chance about once in three million windows, or a negative share 12 "
+    "points above the brand's usual one at that hour. 'high': earlier warning and more false alarms "
+    "(about once in thirty thousand, 1.3×, 8 posts; 8 points). 'low': only unmistakable surges (about "
+    "once in a billion, 2×, 30 posts, over two buckets; 20 points). Measured recall, latency and false "
+    "alarms of each: the project's benchmarks/README.md, 'The sensitivity dial'."
+)
 
 BRAND_IN_EXAMPLE: dict[str, Any] = {
     "name": "ノロシ珈琲",
@@ -47,7 +55,7 @@ class BrandIn(BaseModel):
     languages: list[str] = Field(default_factory=list, examples=[["ja", "en"]])
     timezone: str = Field("Asia/Tokyo", examples=["Asia/Tokyo"])
     bucket_minutes: int = Field(5, ge=1, le=1440)
-    sensitivity: Sensitivity = "normal"
+    sensitivity: Sensitivity = Field("normal", description=SENSITIVITY_HELP)
     holidays: str | None = Field("auto", examples=["JP"], description=HOLIDAYS_HELP)
     locale: Literal["ja", "en"] = "ja"
 
@@ -108,7 +116,7 @@ class BrandPatch(BaseModel):
     keywords: list[str] | None = None
     exclude: list[str] | None = None
     languages: list[str] | None = None
-    sensitivity: Sensitivity | None = None
+    sensitivity: Sensitivity | None = Field(None, description=SENSITIVITY_HELP)
     holidays: str | None = Field(None, examples=["JP", "none"], description=HOLIDAYS_HELP)
     locale: Literal["ja", "en"] | None = None
 
@@ -125,7 +133,7 @@ class BrandOut(BaseModel):
     languages: list[str]
     timezone: str
     bucket_minutes: int
-    sensitivity: str
+    sensitivity: str = Field(description="low, normal or high (see the brand's input model)")
     holidays: str | None = Field(description="holiday calendar in use (null: weekends only)")
     locale: str
     created_at: datetime

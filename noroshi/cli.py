@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -351,6 +351,13 @@ def brands_add(
     holidays: Annotated[
         str, typer.Option(help="holiday calendar: 'auto' (the timezone's country), a code (JP …) or 'none'")
     ] = "auto",
+    sensitivity: Annotated[
+        Literal["low", "normal", "high"],
+        typer.Option(
+            help="how readily the brand pages: low = only unmistakable surges, fewest alerts; "
+            "high = earliest warning, more false alarms"
+        ),
+    ] = "normal",
 ) -> None:
     """Register a brand to watch."""
     from noroshi.admin import add_brand
@@ -364,6 +371,7 @@ def brands_add(
             timezone=timezone,
             bucket_minutes=bucket_minutes,
             holidays=holidays,
+            sensitivity=sensitivity,
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None

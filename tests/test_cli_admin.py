@@ -1,4 +1,5 @@
-"""`noroshi keys create` (brands, expiry) and `noroshi buckets rebuild` (since the retention cutoff)."""
+"""`noroshi keys create` (brands, expiry), `noroshi brands add` (sensitivity) and `noroshi buckets rebuild`
+(since the retention cutoff)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from collectors.buckets import first_rebuilt_bucket
 from collectors.ingest import MentionIngestor
 from noroshi.cli import app
 from storage.api_keys import ApiKey
+from storage.brands import Brand
 from storage.mentions import Bucket, Mention
 from tests.helpers import add_brand, add_source, post
 
@@ -185,3 +187,23 @@ def test_buckets_rebuild_rejects_bad_values(cli_db, args, option, message) -> No
     assert result.exit_code == 2, result.output
     text = _flat(result.output)
     assert f"Invalid value for '{option}'" in text and message in text, text
+
+
+def test_brands_add_sets_the_sensitivity_and_defaults_to_normal(cli_db, factory) -> None:  # type: ignore[no-untyped-def]
+    add = ["brands", "add", "--keyword"]
+    high = runner.invoke(app, [*add, "acme", "--name", "acme", "--sensitivity", "high"])
+    plain = runner.invoke(app, [*add, "beta", "--name", "beta"])
+    assert high.exit_code == 0 and plain.exit_code == 0, high.output + plain.output
+    with factory() as session:
+        stored = {name: level for name, level in session.execute(select(Brand.name, Brand.sensitivity))}
+    assert stored == {"acme": "high", "beta": "normal"}
+
+
+def test_brands_add_rejects_an_unknown_sensitivity_naming_the_option(cli_db, factory) -> None:  # type: ignore[no-untyped-def]
+    args = ["brands", "add", "--name", "acme", "--keyword", "acme", "--sensitivity", "paranoid"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    text = _flat(result.output)
+    assert "Invalid value for '--sensitivity'" in text and "'low', 'normal', 'high'" in text, text
+    with factory() as session:
+        assert session.scalars(select(Brand)).all() == []

@@ -175,3 +175,12 @@ def test_docs_are_served_without_a_cdn(app_client: TestClient) -> None:
             asset = app_client.get(url)
             assert asset.status_code == 200 and len(asset.content) > 1000, url
         assert "fonts.googleapis" not in response.text
+
+
+@pytest.mark.parametrize("model", ["BrandIn", "BrandPatch"])
+def test_a_brands_sensitivity_is_explained_level_by_level(spec: dict[str, Any], model: str) -> None:
+    # An integrator choosing a sensitivity must learn from the document alone what each level does.
+    field = spec["components"]["schemas"][model]["properties"]["sensitivity"]
+    text = field.get("description", "")
+    assert all(f"'{level}'" in text for level in ("low", "normal", "high")), text
+    assert "false alarms" in text and "once in" in text, text
