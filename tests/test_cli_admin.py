@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import get_args, get_type_hints
 
 import pytest
 from sqlalchemy import func, select, update
@@ -12,9 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from api.auth import authenticate
+from api.brand_schemas import Sensitivity
 from collectors.buckets import first_rebuilt_bucket
 from collectors.ingest import MentionIngestor
-from noroshi.cli import app
+from detectors.calibration import PRESETS
+from noroshi.cli import app, brands_add
 from storage.api_keys import ApiKey
 from storage.brands import Brand
 from storage.mentions import Bucket, Mention
@@ -207,3 +210,9 @@ def test_brands_add_rejects_an_unknown_sensitivity_naming_the_option(cli_db, fac
     assert "Invalid value for '--sensitivity'" in text and "'low', 'normal', 'high'" in text, text
     with factory() as session:
         assert session.scalars(select(Brand)).all() == []
+
+
+def test_the_cli_and_the_api_offer_exactly_the_detectors_sensitivities() -> None:
+    option = get_type_hints(brands_add, include_extras=True)["sensitivity"]
+    cli_levels = get_args(get_args(option)[0])
+    assert sorted(cli_levels) == sorted(get_args(Sensitivity)) == sorted(PRESETS)
