@@ -235,12 +235,16 @@ def run_job(job: Job) -> list[dict]:
     if job.scenario in CLEAN:
         first = int(FIRST_EVENT_DAY * PER_DAY)
         weeks = (counts.shape[0] - first) / (7 * PER_DAY)
-        false = [
-            s
+        false_rows = [
+            (r, s)
             for r, s in alert_rows
             if r >= first and not s.escalation and not any(a <= r <= b for a, b in base.blocked)
         ]
+        false = [s for _, s in false_rows]
         negative_false = sum(s.kind == "negativity" for s in false)
+        # the brands of one seed share their days' tones and their draws (every tier, share and tone):
+        # a day that alarms one of them often alarms several, so the report also counts distinct days
+        negative_days = sorted({r // PER_DAY for r, s in false_rows if s.kind == "negativity"})
         # every page counts against the brand-week, not only new incidents: escalations and new waves
         pages = [s for r, s in alert_rows if r >= first and not any(a <= r <= b for a, b in base.blocked)]
         return [
@@ -249,6 +253,8 @@ def run_job(job: Job) -> list[dict]:
                 "scenario": job.scenario,
                 "false": len(false),
                 "false_negativity": negative_false,
+                "false_negativity_days": negative_days,
+                "seed": base.seed,
                 "pages": len(pages),
                 "reflares": sum(s.reflare for s in pages),
                 "weeks": weeks,

@@ -123,9 +123,10 @@ def negativity_report(records: list[dict], tier_of) -> list[str]:
         )
     lines += [
         "",
-        "| clean series | baseline share | brand-weeks | false negativity incidents | per brand-week |",
+        "| clean series | baseline share | brand-weeks | false negativity incidents | per brand-week "
+        "| on distinct days |",
     ]
-    lines.append("|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|")
     # NAB brands at their own share; synthetic ones at each of NEG_BASE_SHARES
     nab_or_grid = {"NAB": "clean"}
     clean = [r for r in records if r["scenario"] == nab_or_grid.get(tier_of(r), "negativity_clean")]
@@ -138,5 +139,11 @@ def negativity_report(records: list[dict], tier_of) -> list[str]:
     for (tier, share), sub in sorted(groups.items(), key=lambda kv: (kv[0][0] != "all", kv[0])):
         weeks = sum(r["weeks"] for r in sub)
         false = sum(r["false_negativity"] for r in sub)
-        lines.append(f"| {tier} | {share} | {weeks:.1f} | {false} | {false / weeks:.2f} |")
+        days = len({(r["seed"], day) for r in sub for day in r["false_negativity_days"]})
+        lines.append(f"| {tier} | {share} | {weeks:.1f} | {false} | {false / weeks:.2f} | {days} |")
+    lines += [
+        "",
+        "On distinct days: the days (of a seed) on which those incidents began. The series of one seed share "
+        "their days' tones and their random draws, so one unusual day often alarms several of them.",
+    ]
     return lines
