@@ -351,6 +351,8 @@ def brands_add(
     holidays: Annotated[
         str, typer.Option(help="holiday calendar: 'auto' (the timezone's country), a code (JP …) or 'none'")
     ] = "auto",
+    # spelled out rather than api.brand_schemas.Sensitivity: importing the API's models costs every
+    # command ~1.3 s at start-up (tests/test_cli_admin.py holds both to the detector's presets)
     sensitivity: Annotated[
         Literal["low", "normal", "high"],
         typer.Option(
