@@ -104,7 +104,10 @@ def run(data: Path, config_kwargs: dict[str, object]) -> list[tuple[str, FileSco
     results = []
     for key in sorted(windows_json):
         path = data / Path(key).name
-        points, minutes = read_series_csv(path)
+        try:
+            points, minutes = read_series_csv(path)
+        except ValueError as exc:
+            raise SystemExit(f"{path}: {exc}") from None
         index = {p.start: i for i, p in enumerate(points)}
         windows = [(index[_parse(a)], index[_parse(b)]) for a, b in windows_json[key]]
         started = time.perf_counter()

@@ -11,11 +11,12 @@ Imports nothing of the project's other packages.
 from detectors.engine import detect_tick, detect_tick_arrays, replay
 from detectors.series import BucketArrays
 from detectors.state import DetectorState
-from detectors.types import BucketPoint, DetectorConfig, Signal, TickResult
+from detectors.types import BucketPoint, ConfigError, DetectorConfig, Signal, TickResult
 
 __all__ = [
     "BucketArrays",
     "BucketPoint",
+    "ConfigError",
     "DetectorConfig",
     "DetectorState",
     "Signal",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from detectors.calibration import PRESETS
 from detectors.offdays import check_calendar
 from detectors.state import DetectorState
 
@@ -15,6 +17,14 @@ SEVERITIES: tuple[str, ...] = ("attention", "warning", "flame")  # 注意 / 警�
 def severity_rank(severity: str | None) -> int:
     """0 for no severity, 1 attention, 2 warning, 3 flame."""
     return 0 if severity is None else SEVERITIES.index(severity) + 1
+
+
+class ConfigError(ValueError):
+    """A detector setting that cannot be used; `field` names the setting."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +75,25 @@ class DetectorConfig:
     holidays: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "holidays", check_calendar(self.holidays))
+        """Refuse a setting the detector cannot use now, not deep inside the first replay."""
+        if self.sensitivity not in PRESETS:
+            levels = ", ".join(PRESETS)
+            raise ConfigError("sensitivity", f"unknown sensitivity {self.sensitivity!r}; use one of {levels}")
+        if self.bucket_minutes < 1 or 1440 % self.bucket_minutes:
+            raise ConfigError(
+                "bucket_minutes",
+                f"bucket_minutes {self.bucket_minutes} does not divide a day (e.g. 1, 5, 10, 15, 30, 60)",
+            )
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                "timezone", f"unknown timezone {self.timezone!r} (use an IANA name such as Asia/Tokyo)"
+            ) from None
+        try:
+            object.__setattr__(self, "holidays", check_calendar(self.holidays))
+        except ValueError as exc:
+            raise ConfigError("holidays", str(exc)) from None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -28,6 +29,9 @@ app.add_typer(brands_app, name="brands")
 
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
+# Spelled out rather than api.brand_schemas.Sensitivity: importing the API's models costs every command
+# ~1.3 s at start-up (tests/test_cli_admin.py holds both to the detector's presets).
+SensitivityLevel = Literal["low", "normal", "high"]
 
 
 def _settings() -> Settings:
@@ -123,25 +127,44 @@ def negativity(path: Annotated[Path, typer.Argument(help="TSV with a header and 
 @app.command()
 def detect(
     path: Annotated[Path, typer.Argument(help="CSV: timestamp, value|count[, negative]")],
-    sensitivity: str = "normal",
-    timezone: str = "UTC",
+    sensitivity: Annotated[
+        SensitivityLevel, typer.Option(help="the brand sensitivity to replay (see `brands add`)")
+    ] = "normal",
+    timezone: Annotated[
+        str, typer.Option(help="the brand's IANA timezone, for its daily and weekly pattern")
+    ] = "UTC",
     holidays: Annotated[
         str | None,
         typer.Option(help="holiday calendar, a country code (JP, US …): its holidays count as off days"),
     ] = None,
+    bucket_minutes: Annotated[
+        int | None,
+        typer.Option(help="minutes per row (default: the most common gap between rows)"),
+    ] = None,
 ) -> None:
     """Run the production detector over a series bucket by bucket, exactly as live; print the alerts."""
-    from detectors import DetectorConfig, replay
-    from detectors.csvio import alerts_json, read_series_csv
+    from detectors import ConfigError, DetectorConfig, replay
+    from detectors.csvio import CadenceError, alerts_json, read_series_csv
 
-    if not path.is_file():
-        raise _fail(f"{path}: no such file")
     try:
-        points, minutes = read_series_csv(path)
         config = DetectorConfig(
-            bucket_minutes=minutes, timezone=timezone, sensitivity=sensitivity, holidays=holidays
+            bucket_minutes=5 if bucket_minutes is None else bucket_minutes,
+            timezone=timezone,
+            sensitivity=sensitivity,
+            holidays=holidays,
         )
-        signals = replay(points, config)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint=f"'--{exc.field.replace('_', '-')}'") from None
+    if not path.exists():
+        raise _fail(f"{path}: no such file")
+    if not path.is_file():
+        raise _fail(f"{path}: not a file")
+    try:
+        points, minutes = read_series_csv(path, bucket_minutes)
+        signals = replay(points, replace(config, bucket_minutes=minutes))
+    except CadenceError as exc:
+        hint = "" if bucket_minutes else " (--bucket-minutes sets the cadence when most buckets are left out)"
+        raise _fail(f"{path}: {exc}{hint}") from None
     except ValueError as exc:
         raise _fail(f"{path}: {exc}") from None
     typer.echo(json.dumps(alerts_json(signals), ensure_ascii=False))
@@ -351,10 +374,8 @@ def brands_add(
     holidays: Annotated[
         str, typer.Option(help="holiday calendar: 'auto' (the timezone's country), a code (JP …) or 'none'")
     ] = "auto",
-    # spelled out rather than api.brand_schemas.Sensitivity: importing the API's models costs every
-    # command ~1.3 s at start-up (tests/test_cli_admin.py holds both to the detector's presets)
     sensitivity: Annotated[
-        Literal["low", "normal", "high"],
+        SensitivityLevel,
         typer.Option(
             help="how readily the brand pages: low = only unmistakable surges, fewest alerts; "
             "high = earliest warning, more false alarms"

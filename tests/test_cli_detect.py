@@ -81,3 +81,54 @@ def test_an_unknown_holiday_calendar_is_named(tmp_path):
     ok = _run(str(_write(tmp_path, points)), "--timezone", "Asia/Tokyo", "--holidays", "JP")
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout) == {"alerts": []}
+
+
+def test_bad_options_are_named_before_the_file_is_read(tmp_path):
+    path = _write(tmp_path, make_series(DAYS, 30.0, seed=4))
+    for option, value, message in [
+        ("--timezone", "Mars/Base", "unknown timezone 'Mars/Base'"),
+        ("--sensitivity", "paranoid", "'paranoid' is not one of 'low', 'normal', 'high'"),
+        ("--holidays", "Nippon", "unknown holiday calendar 'Nippon'"),
+        ("--bucket-minutes", "7", "bucket_minutes 7 does not divide a day"),
+        ("--bucket-minutes", "0", "bucket_minutes 0 does not divide a day"),
+    ]:
+        result = _run(str(path), option, value)
+        assert result.exit_code == 2, (option, result.output)
+        flat = " ".join(result.output.replace("│", " ").split())
+        assert f"Invalid value for '{option}'" in flat and message in flat, flat
+        assert "Traceback" not in result.output
+
+
+def test_a_directory_is_not_a_file(tmp_path):
+    result = _run(str(tmp_path))
+    assert result.exit_code == 2
+    assert "not a file" in result.output
+
+
+def test_an_off_cadence_row_is_named_and_nothing_is_printed(tmp_path):
+    points = make_series(DAYS, 30.0, seed=4)
+    path = _write(tmp_path, points)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    shifted = points[100].start + timedelta(minutes=2)
+    lines[101] = f"{shifted:%Y-%m-%d %H:%M:%S},{points[100].total},{points[100].negative}"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = _run(str(path))
+    assert result.exit_code == 2
+    assert "line 102" in result.output and "off the 5-minute cadence" in result.output
+    assert "alerts" not in result.output
+
+
+def test_a_sparse_file_names_the_option_that_gives_its_cadence(tmp_path):
+    # a quiet brand's export that leaves out its empty buckets: most gaps are 10 min, a few 15
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    offsets = [0, 10, 20, 30, 45, 55, 65, 80, 90]
+    rows = [f"{(start + timedelta(minutes=m)).isoformat()},3" for m in offsets]
+    path = tmp_path / "sparse.csv"
+    path.write_text("timestamp,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    refused = _run(str(path))
+    assert refused.exit_code == 2
+    assert "line 6" in refused.output and "off the 10-minute cadence" in refused.output
+    assert "--bucket-minutes" in refused.output
+    given = _run(str(path), "--bucket-minutes", "5")
+    assert given.exit_code == 0, given.output
+    assert json.loads(given.stdout) == {"alerts": []}

@@ -8,7 +8,16 @@ from datetime import timedelta
 
 import pytest
 
-from detectors import BucketPoint, DetectorConfig, DetectorState, Signal, TickResult, detect_tick, replay
+from detectors import (
+    BucketPoint,
+    ConfigError,
+    DetectorConfig,
+    DetectorState,
+    Signal,
+    TickResult,
+    detect_tick,
+    replay,
+)
 from tests.detectors.synthetic import make_series, ramp
 
 
@@ -91,9 +100,32 @@ def test_naive_datetimes_rejected():
         detect_tick(naive, DetectorConfig(), None)
 
 
-def test_unknown_sensitivity_rejected():
-    with pytest.raises(ValueError, match="sensitivity"):
-        replay(make_series(1, 10, seed=6), DetectorConfig(sensitivity="paranoid"))
+@pytest.mark.parametrize(
+    ("setting", "field", "message"),
+    [
+        ({"sensitivity": "paranoid"}, "sensitivity", "unknown sensitivity 'paranoid'; use one of low, norm"),
+        ({"timezone": "Mars/Base"}, "timezone", "unknown timezone 'Mars/Base'"),
+        ({"timezone": "../etc/passwd"}, "timezone", "unknown timezone"),
+        ({"bucket_minutes": 7}, "bucket_minutes", "bucket_minutes 7 does not divide a day"),
+        ({"bucket_minutes": 0}, "bucket_minutes", "bucket_minutes 0"),
+        ({"holidays": "Nippon"}, "holidays", "unknown holiday calendar 'Nippon'"),
+    ],
+)
+def test_a_setting_the_detector_cannot_use_is_refused_by_name(setting, field, message):
+    # at construction, not halfway through a replay (a bad timezone used to surface from zoneinfo there)
+    with pytest.raises(ConfigError, match=message) as refused:
+        DetectorConfig(**setting)
+    assert refused.value.field == field
+
+
+def test_valid_settings_are_kept_and_the_calendar_normalised():
+    config = DetectorConfig(bucket_minutes=15, timezone="America/New_York", sensitivity="high", holidays="us")
+    assert (config.bucket_minutes, config.timezone, config.sensitivity, config.holidays) == (
+        15,
+        "America/New_York",
+        "high",
+        "US",
+    )
 
 
 def test_signal_at_is_bucket_start():

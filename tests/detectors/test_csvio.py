@@ -45,11 +45,41 @@ def test_reads_count_and_negative_with_offsets(tmp_path):
         ("timestamp,value\n2024-01-01 00:05:00,1\n2024-01-01 00:00:00,1\n", "line 3"),
         ("timestamp,value,negative\n2024-01-01 00:00:00,1,2\n", "exceeds"),
         ("timestamp,value\n", "no data rows"),
+        ("timestamp,value\n2024-01-01 00:00:00,inf\n", "line 2: value 'inf' is not a non-negative whole"),
+        ("timestamp,value\n2024-01-01 00:00:00,nan\n", "line 2: value 'nan' is not a non-negative whole"),
+        ("timestamp,value\n2024-01-01 00:00:00,1e30\n", r"line 2: value '1e30' is more than 9,007,199,254"),
+        # a row between buckets would be folded into its neighbour's bucket: named, not silently merged
+        (
+            "timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,1\n2024-01-01 00:07:00,1\n"
+            "2024-01-01 00:12:00,1\n",
+            "line 4: timestamp 2024-01-01T00:07:00[+]00:00 is off the 5-minute cadence",
+        ),
+        (
+            "timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:07:00,1\n2024-01-01 00:14:00,1\n",
+            "7 minutes apart, which does not divide a day",
+        ),
     ],
 )
 def test_errors_name_the_problem(tmp_path, text, message):
     with pytest.raises(ValueError, match=message):
         read_series_csv(write(tmp_path, text))
+
+
+def test_line_numbers_count_blank_lines_and_missing_buckets_are_allowed(tmp_path):
+    text = "timestamp,value\n2024-01-01 00:00:00,1\n\n2024-01-01 00:15:00,2\n2024-01-01 00:20:00,x\n"
+    with pytest.raises(ValueError, match="line 5: value 'x'"):
+        read_series_csv(write(tmp_path, text))
+    gap = "timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:15:00,2\n2024-01-01 00:20:00,3\n"
+    gap += "2024-01-01 00:25:00,4\n"
+    points, minutes = read_series_csv(write(tmp_path, gap))
+    assert minutes == 5 and [p.total for p in points] == [1, 2, 3, 4]
+
+
+def test_a_file_that_is_not_utf8_is_named_as_such(tmp_path):
+    path = tmp_path / "series.csv"
+    path.write_bytes("timestamp,value\n2024-01-01 00:00:00,1\n".encode("utf-16"))
+    with pytest.raises(ValueError, match="not UTF-8 text"):
+        read_series_csv(path)
 
 
 def test_alerts_json_lists_new_events_only():
