@@ -124,12 +124,57 @@ def _check_cadence(points: Sequence[BucketPoint], lines: Sequence[int], minutes:
             )
 
 
-def alerts_json(signals: Sequence[Signal]) -> dict[str, Any]:
-    """One entry per incident that would have been opened (new events only), at the row it opened."""
-    return {
-        "alerts": [
-            {"at": s.at.isoformat(), "kind": s.kind, "severity": s.severity, "score": s.score}
-            for s in signals
-            if not s.escalation
-        ]
+def alerts_json(signals: Sequence[Signal], evidence: bool = False, shares: bool = True) -> dict[str, Any]:
+    """One entry per incident that would have been opened (new events only), at the row it opened.
+
+    With `evidence`, each entry also says why (the test that fired, observed, expected, upper band and,
+    with `shares`, the negative share against the usual one) and lists the event's later escalations
+    and new waves as `updates`. A series without negative counts has no shares worth showing.
+    """
+    alerts: list[dict[str, Any]] = []
+    open_event: dict[str, dict[str, Any]] = {}  # per kind, the entry of its current event
+    for signal in signals:
+        if signal.escalation:
+            event = open_event.get(signal.kind)
+            if evidence and event is not None:
+                event["updates"].append(_update(signal, shares))
+            continue
+        entry: dict[str, Any] = {
+            "at": signal.at.isoformat(),
+            "kind": signal.kind,
+            "severity": signal.severity,
+            "score": signal.score,
+        }
+        if evidence:
+            entry["evidence"] = _evidence(signal, shares)
+            entry["updates"] = []
+        open_event[signal.kind] = entry
+        alerts.append(entry)
+    return {"alerts": alerts}
+
+
+def _evidence(signal: Signal, shares: bool) -> dict[str, Any]:
+    why: dict[str, Any] = {
+        "test": signal.test,
+        "observed": signal.observed,
+        "expected": round(signal.expected, 3),
+        "upper": round(signal.upper, 3),
     }
+    if shares:
+        why["negative_share"] = _rounded(signal.negative_share)
+        why["baseline_share"] = _rounded(signal.baseline_share)
+    return why
+
+
+def _update(signal: Signal, shares: bool) -> dict[str, Any]:
+    return {
+        "at": signal.at.isoformat(),
+        "change": "new_wave" if signal.reflare else "escalation",
+        "severity": signal.severity,
+        "score": signal.score,
+        "evidence": _evidence(signal, shares),
+    }
+
+
+def _rounded(share: float | None) -> float | None:
+    return None if share is None else round(share, 4)

@@ -141,6 +141,13 @@ def detect(
         int | None,
         typer.Option(help="minutes per row (default: the most common gap between rows)"),
     ] = None,
+    evidence: Annotated[
+        bool,
+        typer.Option(
+            "--evidence",
+            help="add why each alert fired (test, observed, expected, upper band) and its later escalations",
+        ),
+    ] = False,
 ) -> None:
     """Run the production detector over a series bucket by bucket, exactly as live; print the alerts."""
     from detectors import ConfigError, DetectorConfig, replay
@@ -167,7 +174,8 @@ def detect(
         raise _fail(f"{path}: {exc}{hint}") from None
     except ValueError as exc:
         raise _fail(f"{path}: {exc}") from None
-    typer.echo(json.dumps(alerts_json(signals), ensure_ascii=False))
+    shares = any(point.negative for point in points)
+    typer.echo(json.dumps(alerts_json(signals, evidence=evidence, shares=shares), ensure_ascii=False))
 
 
 def _aware_datetime(value: str) -> datetime:

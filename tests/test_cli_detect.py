@@ -132,3 +132,35 @@ def test_a_sparse_file_names_the_option_that_gives_its_cadence(tmp_path):
     given = _run(str(path), "--bucket-minutes", "5")
     assert given.exit_code == 0, given.output
     assert json.loads(given.stdout) == {"alerts": []}
+
+
+def test_evidence_says_why_each_alert_fired_and_how_it_grew(tmp_path):
+    # a 12× jump held for two hours: it opens at the first bucket and escalates as the window fills
+    points = make_series(DAYS, 30.0, seed=4, multiplier=ramp(SPIKE_ROW, 1, 12.0, 24))
+    path = _write(tmp_path, points)
+    plain = json.loads(_run(str(path), "--timezone", "Asia/Tokyo").stdout)["alerts"]
+    result = _run(str(path), "--timezone", "Asia/Tokyo", "--evidence")
+    assert result.exit_code == 0, result.output
+    alerts = json.loads(result.stdout)["alerts"]
+    # the same alerts, each with its evidence added
+    assert [{k: a[k] for k in ("at", "kind", "severity", "score")} for a in alerts] == plain
+    why = alerts[0]["evidence"]
+    assert why["test"].startswith("nb_tail_")
+    assert why["observed"] > why["upper"] > why["expected"] > 0
+    assert 0.0 <= why["negative_share"] <= 1.0 and 0.0 <= why["baseline_share"] <= 1.0
+    assert alerts[0]["updates"], "the 12× jump grows past its first bucket's severity"
+    for update in alerts[0]["updates"]:
+        assert update["change"] in {"escalation", "new_wave"}
+        assert update["at"] > alerts[0]["at"]
+    severities = [alerts[0]["severity"], *(u["severity"] for u in alerts[0]["updates"])]
+    ranks = ["attention", "warning", "flame"]
+    assert [ranks.index(s) for s in severities] == sorted(ranks.index(s) for s in severities)
+    assert severities[-1] != severities[0]
+
+
+def test_evidence_leaves_out_shares_when_the_file_has_no_negative_counts(tmp_path):
+    points = make_series(DAYS, 30.0, seed=4, multiplier=ramp(SPIKE_ROW, 1, 12.0, 24))
+    result = _run(str(_write(tmp_path, points, negative=False)), "--evidence")
+    assert result.exit_code == 0, result.output
+    why = json.loads(result.stdout)["alerts"][0]["evidence"]
+    assert set(why) == {"test", "observed", "expected", "upper"}

@@ -97,3 +97,27 @@ def test_csv_round_trip_to_alerts(tmp_path):
     read, minutes = read_series_csv(write(tmp_path, "\n".join(lines) + "\n"))
     alerts = alerts_json(replay(read, DetectorConfig(bucket_minutes=minutes)))["alerts"]
     assert [a["at"] for a in alerts] == [points[8 * 288 + 100].start.isoformat()]
+
+
+def test_alerts_json_with_evidence_hangs_escalations_and_waves_on_their_event():
+    at = datetime(2024, 1, 1, tzinfo=UTC)
+    later = datetime(2024, 1, 1, 0, 5, tzinfo=UTC)
+    volume = Signal(at, "volume", "warning", 6.5, 100, 20, 40, "nb_tail_15m")
+    tone = Signal(at, "negativity", "attention", 5.2, 30, 10, 25, "share_1h", 0.4, 0.1)
+    grew = Signal(later, "volume", "flame", 9.0, 300, 20, 40, "nb_tail_15m", escalation=True)
+    wave = Signal(later, "negativity", "attention", 5.9, 35, 10, 25, "share_1h", 0.5, 0.1, True, True)
+    out = alerts_json([volume, tone, grew, wave], evidence=True)["alerts"]
+    assert [(a["kind"], [u["change"] for u in a["updates"]]) for a in out] == [
+        ("volume", ["escalation"]),
+        ("negativity", ["new_wave"]),
+    ]
+    assert out[1]["evidence"] == {
+        "test": "share_1h",
+        "observed": 30,
+        "expected": 10,
+        "upper": 25,
+        "negative_share": 0.4,
+        "baseline_share": 0.1,
+    }
+    assert out[0]["updates"][0]["severity"] == "flame"
+    assert "evidence" not in alerts_json([volume])["alerts"][0]
