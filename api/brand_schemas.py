@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.schemas import Name
 from collectors.matching import BrandRule, validate_keywords
-from detectors.offdays import calendar_for_timezone, check_calendar
+from detectors.offdays import calendar_for_timezone, check_calendar, check_timezone
 
 Sensitivity = Literal["low", "normal", "high"]
 HOLIDAYS_HELP = (
@@ -79,11 +78,7 @@ class BrandIn(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Asia/Tokyo)") from None
-        return value
+        return check_timezone(value)
 
     @field_validator("bucket_minutes")
     @classmethod

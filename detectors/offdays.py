@@ -15,12 +15,22 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from importlib import resources
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holiday_data
 import numpy as np
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 CATEGORIES = ("public", "bank")
+
+
+def check_timezone(name: str) -> str:
+    """The IANA timezone name, unchanged; ValueError naming it when zoneinfo does not know it."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {name!r} (use an IANA name such as Asia/Tokyo)") from None
+    return name
 
 
 def check_calendar(code: str | None) -> str | None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from detectors.calibration import PRESETS
-from detectors.offdays import check_calendar
+from detectors.offdays import check_calendar, check_timezone
 from detectors.state import DetectorState
 
 KINDS: tuple[str, ...] = ("volume", "negativity")
@@ -85,11 +84,9 @@ class DetectorConfig:
                 f"bucket_minutes {self.bucket_minutes} does not divide a day (e.g. 1, 5, 10, 15, 30, 60)",
             )
         try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                "timezone", f"unknown timezone {self.timezone!r} (use an IANA name such as Asia/Tokyo)"
-            ) from None
+            check_timezone(self.timezone)
+        except ValueError as exc:
+            raise ConfigError("timezone", str(exc)) from None
         try:
             object.__setattr__(self, "holidays", check_calendar(self.holidays))
         except ValueError as exc:
